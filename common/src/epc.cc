@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <vector>
 
+#include <boost/url/parse.hpp>
+#include <boost/url/url_view.hpp>
+
 #include "trace/common/digital_link.h"
 #include "trace/common/gs1.h"
 
@@ -139,6 +142,17 @@ Result<ProductKey> ParseGtinUrn(std::string_view scheme, std::string_view body) 
   return key;
 }
 
+// "'text'". Built by appending: `"'" + std::string(...)` trips g++ 12's false
+// -Wrestrict positive (GCC bug 105329).
+std::string Quote(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() + 2);
+  out += '\'';
+  out.append(text);
+  out += '\'';
+  return out;
+}
+
 bool IsHttpUri(std::string_view s) { return s.starts_with("https://") || s.starts_with("http://"); }
 
 Status CheckPrefixLength(int company_prefix_length) {
@@ -164,7 +178,7 @@ Result<std::string> GtinUrnBody(const ProductKey& key, int company_prefix_length
 }  // namespace
 
 Result<ProductKey> ProductKeyFromEpc(std::string_view epc_or_class) {
-  auto context = [&](const Status& s) { return Fail(s.WithContext("'" + std::string(epc_or_class) + "'")); };
+  auto context = [&](const Status& s) { return Fail(s.WithContext(Quote(epc_or_class))); };
   if (IsHttpUri(epc_or_class)) {
     auto link = ParseDigitalLinkUri(epc_or_class);
     if (!link) return context(link.error());
@@ -181,16 +195,15 @@ Result<ProductKey> ProductKeyFromEpc(std::string_view epc_or_class) {
 }
 
 Result<Location> LocationFromEpc(std::string_view epc) {
-  auto context = [&](const Status& s) { return Fail(s.WithContext("'" + std::string(epc) + "'")); };
+  auto context = [&](const Status& s) { return Fail(s.WithContext(Quote(epc))); };
   Location location;
   if (IsHttpUri(epc)) {
-    size_t scheme_end = epc.find("://") + 3;
-    size_t path_start = epc.find('/', scheme_end);
-    if (path_start == std::string_view::npos || path_start == scheme_end) {
-      return context(InvalidArgument("Digital Link URI: no host or no path"));
+    auto uri = boost::urls::parse_uri(epc);
+    if (!uri) return context(InvalidArgument("Digital Link URI: not a URI: " + uri.error().message()));
+    if (!uri->has_authority() || uri->encoded_host().empty()) {
+      return context(InvalidArgument("Digital Link URI: no host"));
     }
-    std::string_view path = epc.substr(path_start);
-    path = path.substr(0, path.find_first_of("?#"));
+    std::string_view path = uri->encoded_path();
     auto elements = ParseDigitalLinkElements(path);
     if (!elements) return context(elements.error());
     if (elements->primary.first != "414") {

@@ -98,6 +98,9 @@ TEST(Epc, LocationsFromGs1Examples) {
   EXPECT_FALSE(LocationFromEpc("urn:epc:id:pgln:0614141.00777").has_value());
   EXPECT_FALSE(LocationFromEpc("https://id.gs1.org/414/9506000134308").has_value());
   EXPECT_FALSE(LocationFromEpc("https://id.gs1.org/01/09506000134369").has_value());
+  EXPECT_FALSE(LocationFromEpc("https:///414/9506000134307").has_value());         // no host
+  EXPECT_FALSE(LocationFromEpc("https://h/414/9506000134307/7040/1ABC").has_value());  // 7040 not supported
+  EXPECT_EQ(LocationFromEpc("https://h/414/9506000134307?linkType=all")->gln, "9506000134307");
 }
 
 TEST(Epc, UrnsFromKeys) {

@@ -14,8 +14,12 @@ debs=(
   # servers the stack and the tests start on loopback
   postgresql postgresql-contrib mosquitto mosquitto-clients
   # tools the tests and the demo use
-  nodejs npm curl jq procps iproute2 zbar-tools qrencode openssl ca-certificates
+  curl jq procps iproute2 zbar-tools qrencode openssl ca-certificates
 )
+
+# Node.js only when there is none: a machine may carry another packaging of it
+# (with npm inside), which Debian's npm package would conflict with.
+command -v npm >/dev/null 2>&1 || debs+=(nodejs npm)
 
 missing=()
 for p in "${debs[@]}"; do

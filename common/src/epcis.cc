@@ -2,13 +2,12 @@
 
 #include <algorithm>
 #include <array>
+#include <boost/json.hpp>
+#include <boost/url/parse.hpp>
 #include <initializer_list>
 #include <span>
 #include <string>
 #include <unordered_map>
-
-#include <boost/json.hpp>
-#include <boost/url/parse.hpp>
 
 #include "trace/common/time.h"
 
@@ -47,9 +46,7 @@ std::string Field(std::string_view path, std::string_view name) {
   return out;
 }
 
-std::string Index(std::string_view path, std::size_t i) {
-  return std::string(path) + "[" + std::to_string(i) + "]";
-}
+std::string Index(std::string_view path, std::size_t i) { return std::string(path) + "[" + std::to_string(i) + "]"; }
 
 Status Bad(std::string_view path, std::string_view why) {
   std::string m(path);
@@ -142,61 +139,186 @@ bool IsVersion(std::string_view s) {
 // ---------------------------------------------------------------------------------
 // Vocabularies (the schema's enumerations)
 
-constexpr std::string_view kCbvNamespaces[] = {"urn:epcglobal:cbv", "http://ns.gs1.org/cbv/", "https://ns.gs1.org/cbv/"};
+constexpr std::string_view kCbvNamespaces[] = {"urn:epcglobal:cbv", "http://ns.gs1.org/cbv/",
+                                               "https://ns.gs1.org/cbv/"};
 constexpr std::string_view kGs1WebVocNamespaces[] = {"http://gs1.org/voc/", "https://gs1.org/voc/",
                                                      "http://www.gs1.org/voc/", "https://www.gs1.org/voc/"};
 
 constexpr std::string_view kActions[] = {"OBSERVE", "ADD", "DELETE"};
 
-constexpr std::string_view kBizSteps[] = {
-    "accepting",        "arriving",       "assembling",   "collecting",      "commissioning",
-    "consigning",       "creating_class_instance",        "cycle_counting",  "decommissioning",
-    "departing",        "destroying",     "disassembling", "dispensing",     "encoding",
-    "entering_exiting", "holding",        "inspecting",   "installing",      "killing",
-    "loading",          "other",          "packing",      "picking",         "receiving",
-    "removing",         "repackaging",    "repairing",    "replacing",       "reserving",
-    "retail_selling",   "shipping",       "staging_outbound", "stock_taking", "stocking",
-    "storing",          "transporting",   "unloading",    "unpacking",       "void_shipping",
-    "sensor_reporting", "sampling"};
+constexpr std::string_view kBizSteps[] = {"accepting",
+                                          "arriving",
+                                          "assembling",
+                                          "collecting",
+                                          "commissioning",
+                                          "consigning",
+                                          "creating_class_instance",
+                                          "cycle_counting",
+                                          "decommissioning",
+                                          "departing",
+                                          "destroying",
+                                          "disassembling",
+                                          "dispensing",
+                                          "encoding",
+                                          "entering_exiting",
+                                          "holding",
+                                          "inspecting",
+                                          "installing",
+                                          "killing",
+                                          "loading",
+                                          "other",
+                                          "packing",
+                                          "picking",
+                                          "receiving",
+                                          "removing",
+                                          "repackaging",
+                                          "repairing",
+                                          "replacing",
+                                          "reserving",
+                                          "retail_selling",
+                                          "shipping",
+                                          "staging_outbound",
+                                          "stock_taking",
+                                          "stocking",
+                                          "storing",
+                                          "transporting",
+                                          "unloading",
+                                          "unpacking",
+                                          "void_shipping",
+                                          "sensor_reporting",
+                                          "sampling"};
 
-constexpr std::string_view kDispositions[] = {
-    "active",           "container_closed",     "damaged",          "destroyed",
-    "dispensed",        "disposed",             "encoded",          "expired",
-    "in_progress",      "in_transit",           "inactive",         "no_pedigree_match",
-    "non_sellable_other", "partially_dispensed", "recalled",        "reserved",
-    "retail_sold",      "returned",             "sellable_accessible", "sellable_not_accessible",
-    "stolen",           "unknown",              "available",        "completeness_verified",
-    "completeness_inferred", "conformant",      "container_open",   "mismatch_instance",
-    "mismatch_class",   "mismatch_quantity",    "needs_replacement", "non_conformant",
-    "unavailable"};
+constexpr std::string_view kDispositions[] = {"active",
+                                              "container_closed",
+                                              "damaged",
+                                              "destroyed",
+                                              "dispensed",
+                                              "disposed",
+                                              "encoded",
+                                              "expired",
+                                              "in_progress",
+                                              "in_transit",
+                                              "inactive",
+                                              "no_pedigree_match",
+                                              "non_sellable_other",
+                                              "partially_dispensed",
+                                              "recalled",
+                                              "reserved",
+                                              "retail_sold",
+                                              "returned",
+                                              "sellable_accessible",
+                                              "sellable_not_accessible",
+                                              "stolen",
+                                              "unknown",
+                                              "available",
+                                              "completeness_verified",
+                                              "completeness_inferred",
+                                              "conformant",
+                                              "container_open",
+                                              "mismatch_instance",
+                                              "mismatch_class",
+                                              "mismatch_quantity",
+                                              "needs_replacement",
+                                              "non_conformant",
+                                              "unavailable"};
 
-constexpr std::string_view kBizTransactionTypes[] = {"bol", "cert",     "desadv", "inv",     "pedigree",
-                                                     "po",  "poc",      "prodorder", "recadv", "rma",
+constexpr std::string_view kBizTransactionTypes[] = {"bol",     "cert",    "desadv",    "inv",    "pedigree",
+                                                     "po",      "poc",     "prodorder", "recadv", "rma",
                                                      "testprd", "testres", "upevt"};
 
 constexpr std::string_view kSourceDestTypes[] = {"owning_party", "possessing_party", "location"};
 
 constexpr std::string_view kErrorReasons[] = {"did_not_occur", "incorrect_data"};
 
-constexpr std::string_view kMeasurementTypes[] = {
-    "AbsoluteHumidity", "AbsorbedDose", "AbsorbedDoseRate", "Acceleration", "Radioactivity", "Altitude",
-    "AmountOfSubstance", "AmountOfSubstancePerUnitVolume", "Angle", "AngularAcceleration", "AngularMomentum",
-    "AngularVelocity", "Area", "Capacitance", "Conductance", "Conductivity", "Count", "Density", "Dimensionless",
-    "DoseEquivalent", "DoseEquivalentRate", "DynamicViscosity", "ElectricCharge", "ElectricCurrent",
-    "ElectricCurrentDensity", "ElectricFieldStrength", "Energy", "Exposure", "Force", "Frequency", "Illuminance",
-    "Inductance", "Irradiance", "KinematicViscosity", "Length", "LinearMomentum", "Luminance", "LuminousFlux",
-    "LuminousIntensity", "MagneticFlux", "MagneticFluxDensity", "MagneticVectorPotential", "Mass",
-    "MassConcentration", "MassFlowRate", "MassPerAreaTime", "MemoryCapacity", "MolalityOfSolute", "MolarEnergy",
-    "MolarMass", "MolarVolume", "Power", "Pressure", "RadiantFlux", "RadiantIntensity", "RelativeHumidity",
-    "Resistance", "Resistivity", "SolidAngle", "SpecificVolume", "Speed", "SurfaceDensity", "SurfaceTension",
-    "Temperature", "Time", "Torque", "Voltage", "Volume", "VolumeFlowRate", "VolumeFraction", "VolumetricFlux",
-    "Wavenumber"};
+constexpr std::string_view kMeasurementTypes[] = {"AbsoluteHumidity",
+                                                  "AbsorbedDose",
+                                                  "AbsorbedDoseRate",
+                                                  "Acceleration",
+                                                  "Radioactivity",
+                                                  "Altitude",
+                                                  "AmountOfSubstance",
+                                                  "AmountOfSubstancePerUnitVolume",
+                                                  "Angle",
+                                                  "AngularAcceleration",
+                                                  "AngularMomentum",
+                                                  "AngularVelocity",
+                                                  "Area",
+                                                  "Capacitance",
+                                                  "Conductance",
+                                                  "Conductivity",
+                                                  "Count",
+                                                  "Density",
+                                                  "Dimensionless",
+                                                  "DoseEquivalent",
+                                                  "DoseEquivalentRate",
+                                                  "DynamicViscosity",
+                                                  "ElectricCharge",
+                                                  "ElectricCurrent",
+                                                  "ElectricCurrentDensity",
+                                                  "ElectricFieldStrength",
+                                                  "Energy",
+                                                  "Exposure",
+                                                  "Force",
+                                                  "Frequency",
+                                                  "Illuminance",
+                                                  "Inductance",
+                                                  "Irradiance",
+                                                  "KinematicViscosity",
+                                                  "Length",
+                                                  "LinearMomentum",
+                                                  "Luminance",
+                                                  "LuminousFlux",
+                                                  "LuminousIntensity",
+                                                  "MagneticFlux",
+                                                  "MagneticFluxDensity",
+                                                  "MagneticVectorPotential",
+                                                  "Mass",
+                                                  "MassConcentration",
+                                                  "MassFlowRate",
+                                                  "MassPerAreaTime",
+                                                  "MemoryCapacity",
+                                                  "MolalityOfSolute",
+                                                  "MolarEnergy",
+                                                  "MolarMass",
+                                                  "MolarVolume",
+                                                  "Power",
+                                                  "Pressure",
+                                                  "RadiantFlux",
+                                                  "RadiantIntensity",
+                                                  "RelativeHumidity",
+                                                  "Resistance",
+                                                  "Resistivity",
+                                                  "SolidAngle",
+                                                  "SpecificVolume",
+                                                  "Speed",
+                                                  "SurfaceDensity",
+                                                  "SurfaceTension",
+                                                  "Temperature",
+                                                  "Time",
+                                                  "Torque",
+                                                  "Voltage",
+                                                  "Volume",
+                                                  "VolumeFlowRate",
+                                                  "VolumeFraction",
+                                                  "VolumetricFlux",
+                                                  "Wavenumber"};
 
 constexpr std::string_view kSensorAlertTypes[] = {"ALARM_CONDITION", "ERROR_CONDITION"};
 
-constexpr std::string_view kComponents[] = {"x",       "y",         "z",        "axial_distance", "azimuth",
-                                            "height",  "spherical_radius", "polar_angle", "elevation_angle",
-                                            "easting", "northing",  "latitude", "longitude",      "altitude"};
+constexpr std::string_view kComponents[] = {"x",
+                                            "y",
+                                            "z",
+                                            "axial_distance",
+                                            "azimuth",
+                                            "height",
+                                            "spherical_radius",
+                                            "polar_angle",
+                                            "elevation_angle",
+                                            "easting",
+                                            "northing",
+                                            "latitude",
+                                            "longitude",
+                                            "altitude"};
 
 // A value from `words`, or a URI outside the `reserved` namespaces (the schema's
 // "vocab-other-uri" / "vocab-nonGS1WebVoc-uri" alternatives).
@@ -204,7 +326,8 @@ Status CheckVocabulary(const value& v, std::string_view path, Words words, Words
   if (!v.is_string()) return Bad(path, std::string("not a ") + std::string(what) + " (expected a string)");
   std::string_view s = v.get_string();
   if (Contains(words, s)) return OkStatus();
-  bool in_reserved = std::any_of(reserved.begin(), reserved.end(), [&](std::string_view p) { return s.starts_with(p); });
+  bool in_reserved =
+      std::any_of(reserved.begin(), reserved.end(), [&](std::string_view p) { return s.starts_with(p); });
   if (IsUri(s) && !in_reserved) return OkStatus();
   if (in_reserved) {
     return Bad(path, std::string("a URI in the standard's own namespace is not allowed for ") + std::string(what) +
@@ -403,9 +526,8 @@ Status CheckSourceOrDestination(const value& v, std::string_view path, std::stri
   return OkStatus();
 }
 
-constexpr std::string_view kSensorMetadataMembers[] = {"time",    "deviceID",  "deviceMetadata",
-                                                       "rawData", "startTime", "endTime",
-                                                       "dataProcessingMethod", "bizRules"};
+constexpr std::string_view kSensorMetadataMembers[] = {"time",      "deviceID", "deviceMetadata",       "rawData",
+                                                       "startTime", "endTime",  "dataProcessingMethod", "bizRules"};
 
 Status CheckSensorMetadata(const value& v, std::string_view path) {
   if (!v.is_object()) return Bad(path, "not an object");
@@ -424,10 +546,11 @@ Status CheckSensorMetadata(const value& v, std::string_view path) {
 }
 
 constexpr std::string_view kSensorReportUriMembers[] = {
-    "deviceID", "deviceMetadata",    "rawData",                   "dataProcessingMethod", "bizRules",
-    "microorganism", "chemicalSubstance", "coordinateReferenceSystem", "uriValue"};
-constexpr std::string_view kSensorReportNumberMembers[] = {"value",  "minValue", "maxValue", "meanValue",
-                                                           "sDev",   "percRank", "percValue"};
+    "deviceID", "deviceMetadata", "rawData",           "dataProcessingMethod",
+    "bizRules", "microorganism",  "chemicalSubstance", "coordinateReferenceSystem",
+    "uriValue"};
+constexpr std::string_view kSensorReportNumberMembers[] = {"value", "minValue", "maxValue", "meanValue",
+                                                           "sDev",  "percRank", "percValue"};
 
 Status CheckSensorReport(const value& v, std::string_view path) {
   if (!v.is_object()) return Bad(path, "not an object");
@@ -492,19 +615,20 @@ Status CheckIlmd(const value& v, std::string_view path) {
 // Events
 
 constexpr std::string_view kObjectMembers[] = {
-    "action",      "epcList",     "quantityList",       "bizStep",    "disposition",
-    "persistentDisposition", "readPoint", "bizLocation", "bizTransactionList", "sourceList",
-    "destinationList", "sensorElementList", "ilmd"};
+    "action",    "epcList",     "quantityList",       "bizStep",    "disposition",     "persistentDisposition",
+    "readPoint", "bizLocation", "bizTransactionList", "sourceList", "destinationList", "sensorElementList",
+    "ilmd"};
 constexpr std::string_view kAggregationMembers[] = {
-    "parentID",  "childEPCs",   "childQuantityList",  "action",     "bizStep",        "disposition",
+    "parentID",  "childEPCs",   "childQuantityList",  "action",     "bizStep",         "disposition",
     "readPoint", "bizLocation", "bizTransactionList", "sourceList", "destinationList", "sensorElementList"};
 constexpr std::string_view kTransactionMembers[] = {
-    "bizTransactionList", "parentID",    "epcList",    "quantityList",    "action",           "bizStep",
-    "disposition",        "readPoint",   "bizLocation", "sourceList",     "destinationList", "sensorElementList"};
-constexpr std::string_view kTransformationMembers[] = {
-    "inputEPCList", "inputQuantityList", "outputEPCList",      "outputQuantityList", "transformationID",
-    "bizStep",      "disposition",       "persistentDisposition", "readPoint",       "bizLocation",
-    "bizTransactionList", "sourceList",  "destinationList",    "sensorElementList", "ilmd"};
+    "bizTransactionList", "parentID",  "epcList",     "quantityList", "action",          "bizStep",
+    "disposition",        "readPoint", "bizLocation", "sourceList",   "destinationList", "sensorElementList"};
+constexpr std::string_view kTransformationMembers[] = {"inputEPCList",       "inputQuantityList",     "outputEPCList",
+                                                       "outputQuantityList", "transformationID",      "bizStep",
+                                                       "disposition",        "persistentDisposition", "readPoint",
+                                                       "bizLocation",        "bizTransactionList",    "sourceList",
+                                                       "destinationList",    "sensorElementList",     "ilmd"};
 // AssociationEvent lists the same members as AggregationEvent.
 
 constexpr std::string_view kEventTypeNames[] = {"ObjectEvent", "AggregationEvent", "TransactionEvent",
@@ -572,14 +696,12 @@ Status CheckTypedMember(EventType type, std::string_view name, const value& v, c
     return CheckArray(v, p, {.min_items = type == EventType::kTransaction ? 1u : 0u}, CheckBizTransaction);
   }
   if (name == "sourceList") {
-    return CheckArray(v, p, {}, [](const value& x, const std::string& q) {
-      return CheckSourceOrDestination(x, q, "source");
-    });
+    return CheckArray(v, p, {},
+                      [](const value& x, const std::string& q) { return CheckSourceOrDestination(x, q, "source"); });
   }
   if (name == "destinationList") {
-    return CheckArray(v, p, {}, [](const value& x, const std::string& q) {
-      return CheckSourceOrDestination(x, q, "destination");
-    });
+    return CheckArray(
+        v, p, {}, [](const value& x, const std::string& q) { return CheckSourceOrDestination(x, q, "destination"); });
   }
   if (name == "sensorElementList") return CheckArray(v, p, {}, CheckSensorElement);
   return Internal(p + ": no rule for member " + std::string(name));
@@ -602,8 +724,9 @@ Status CheckCrossMemberRules(EventType type, const object& o, std::string_view p
     case EventType::kObject:
       if (!o.contains("epcList") && !HasItems(o, "quantityList") &&
           !(HasItems(o, "sensorElementList") && o.contains("readPoint"))) {
-        return Bad(path, "an ObjectEvent needs epcList, a non-empty quantityList, or a non-empty "
-                         "sensorElementList with a readPoint");
+        return Bad(path,
+                   "an ObjectEvent needs epcList, a non-empty quantityList, or a non-empty "
+                   "sensorElementList with a readPoint");
       }
       if (o.contains("ilmd") && !ActionIs(o, "ADD")) return Bad(Field(path, "ilmd"), "allowed only with action ADD");
       return OkStatus();
@@ -636,12 +759,11 @@ Status ValidateEventObject(const object& o, std::string_view path, EventRules ru
   if (!type_value->is_string()) return Bad(Field(path, "type"), "not a string");
   std::optional<EventType> type = EventTypeFromName(type_value->get_string());
   if (!type && !(rules.allow_extension_types && IsUri(type_value->get_string()))) {
-    return Bad(Field(path, "type"),
-               rules.allow_extension_types
-                   ? "not an EPCIS event type (ObjectEvent, AggregationEvent, TransactionEvent, "
-                     "TransformationEvent, AssociationEvent) nor a URI"
-                   : "not an EPCIS event type (ObjectEvent, AggregationEvent, TransactionEvent, "
-                     "TransformationEvent, AssociationEvent)");
+    return Bad(Field(path, "type"), rules.allow_extension_types
+                                        ? "not an EPCIS event type (ObjectEvent, AggregationEvent, TransactionEvent, "
+                                          "TransformationEvent, AssociationEvent) nor a URI"
+                                        : "not an EPCIS event type (ObjectEvent, AggregationEvent, TransactionEvent, "
+                                          "TransformationEvent, AssociationEvent)");
   }
   TRACE_EPCIS_RETURN_IF_ERROR(CheckRequired(o, path, {"eventTime", "eventTimeZoneOffset"}));
   if (!type) {
@@ -691,8 +813,8 @@ Status CheckAttribute(const value& v, std::string_view path) {
   const object& o = v.get_object();
   TRACE_EPCIS_RETURN_IF_ERROR(CheckRequired(o, path, {"id"}));
   TRACE_EPCIS_RETURN_IF_ERROR(CheckUri(o.at("id"), Field(path, "id")));
-  if (const value* a = o.if_contains("attribute"); a != nullptr && !a->is_number() && !a->is_string() &&
-                                                    !a->is_object()) {
+  if (const value* a = o.if_contains("attribute");
+      a != nullptr && !a->is_number() && !a->is_string() && !a->is_object()) {
     return Bad(Field(path, "attribute"), "not a number, a string or an object");
   }
   return OkStatus();
@@ -706,7 +828,8 @@ Status CheckVocabularyElement(const value& v, std::string_view path) {
   if (const value* a = o.if_contains("attributes")) {
     TRACE_EPCIS_RETURN_IF_ERROR(CheckArray(*a, Field(path, "attributes"), {}, CheckAttribute));
   }
-  if (const value* c = o.if_contains("children")) TRACE_EPCIS_RETURN_IF_ERROR(CheckUriList(*c, Field(path, "children")));
+  if (const value* c = o.if_contains("children"))
+    TRACE_EPCIS_RETURN_IF_ERROR(CheckUriList(*c, Field(path, "children")));
   return OkStatus();
 }
 
@@ -740,9 +863,9 @@ Status CheckEpcisHeader(const value& v, std::string_view path) {
 // A JSON-LD blank node identifier, "_:" and a name.
 bool IsBlankNode(std::string_view s) { return s.size() > 2 && s.starts_with("_:"); }
 
-constexpr std::string_view kDocumentMembers[] = {"@context",     "id",      "type",     "schemaVersion", "creationDate",
-                                                 "instanceIdentifier", "sender", "receiver", "epcisHeader",
-                                                 "epcisBody"};
+constexpr std::string_view kDocumentMembers[] = {
+    "@context",           "id",     "type",     "schemaVersion", "creationDate",
+    "instanceIdentifier", "sender", "receiver", "epcisHeader",   "epcisBody"};
 
 }  // namespace
 
@@ -797,8 +920,7 @@ Status ValidateEpcisDocument(const value& doc, EventRules rules) {
   return OkStatus();
 }
 
-Status ForEachEvent(const value& doc, const std::function<Status(std::size_t, const object&)>& fn,
-                    EventRules rules) {
+Status ForEachEvent(const value& doc, const std::function<Status(std::size_t, const object&)>& fn, EventRules rules) {
   TRACE_EPCIS_RETURN_IF_ERROR(ValidateEpcisDocument(doc, rules));
   const array& events = doc.at("epcisBody").at("eventList").get_array();
   for (std::size_t i = 0; i < events.size(); ++i) {
@@ -807,5 +929,7 @@ Status ForEachEvent(const value& doc, const std::function<Status(std::size_t, co
   }
   return OkStatus();
 }
+
+#undef TRACE_EPCIS_RETURN_IF_ERROR
 
 }  // namespace trace::epcis

@@ -1,15 +1,15 @@
 #include "trace/common/epcis.h"
 
+#include <gtest/gtest.h>
+
 #include <algorithm>
+#include <boost/json.hpp>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <set>
 #include <string>
 #include <vector>
-
-#include <boost/json.hpp>
-#include <gtest/gtest.h>
 
 #include "trace/common/files.h"
 
@@ -191,7 +191,8 @@ TEST(EpcisEvent, RefusesMissingRequiredMembers) {
   orphan.erase("parentID");
   EXPECT_TRUE(Refused(ValidateEvent(orphan), "$.parentID: required member missing"));
   // A TransformationEvent has no action at all.
-  EXPECT_TRUE(Refused(ValidateEvent(With(kMilling, "action", R"("ADD")")), "$.action: not a member of TransformationEvent"));
+  EXPECT_TRUE(
+      Refused(ValidateEvent(With(kMilling, "action", R"("ADD")")), "$.action: not a member of TransformationEvent"));
 }
 
 TEST(EpcisEvent, RefusesBadTimes) {
@@ -200,7 +201,8 @@ TEST(EpcisEvent, RefusesBadTimes) {
   EXPECT_TRUE(Refused(ValidateEvent(With(kShipping, "eventTime", R"("2026-07-04T05:10:00")")),
                       "$.eventTime: not an RFC 3339 date-time"));
   EXPECT_TRUE(Refused(ValidateEvent(With(kShipping, "eventTime", "1783142400")), "$.eventTime: not a date-time"));
-  EXPECT_TRUE(Refused(ValidateEvent(With(kShipping, "recordTime", R"("2026-07-04 05:10")")), "$.recordTime: not an RFC"));
+  EXPECT_TRUE(
+      Refused(ValidateEvent(With(kShipping, "recordTime", R"("2026-07-04 05:10")")), "$.recordTime: not an RFC"));
   EXPECT_TRUE(Accepted(ValidateEvent(With(kShipping, "recordTime", R"("2026-07-04T12:10:00.123456+07:00")"))));
 }
 
@@ -208,9 +210,10 @@ TEST(EpcisEvent, TimeZoneOffsetFollowsSchemaPattern) {
   for (std::string_view good : {R"("+00:00")", R"("-13:59")", R"("+14:00")", R"("-05:30")"}) {
     EXPECT_TRUE(Accepted(ValidateEvent(With(kShipping, "eventTimeZoneOffset", good)))) << good;
   }
-  for (std::string_view bad : {R"("+14:30")", R"("+1:00")", R"("05:00")", R"("Z")", R"("+02:60")", R"("+0200")",
-                               R"("+15:00")", "120"}) {
-    EXPECT_TRUE(Refused(ValidateEvent(With(kShipping, "eventTimeZoneOffset", bad)), "$.eventTimeZoneOffset: not a time zone offset"))
+  for (std::string_view bad :
+       {R"("+14:30")", R"("+1:00")", R"("05:00")", R"("Z")", R"("+02:60")", R"("+0200")", R"("+15:00")", "120"}) {
+    EXPECT_TRUE(Refused(ValidateEvent(With(kShipping, "eventTimeZoneOffset", bad)),
+                        "$.eventTimeZoneOffset: not a time zone offset"))
         << bad;
   }
 }
@@ -230,17 +233,21 @@ TEST(EpcisEvent, BizStepAndDispositionAreCbvWordsOrOtherUris) {
                       "$.bizStep: a URI in the standard's own namespace"));
   EXPECT_TRUE(Accepted(ValidateEvent(With(kShipping, "bizStep", R"("https://example.com/bizstep/harvesting")"))));
   EXPECT_TRUE(Accepted(ValidateEvent(With(kShipping, "bizStep", R"("receiving")"))));
-  EXPECT_TRUE(Refused(ValidateEvent(With(kShipping, "disposition", R"("in transit")")), "$.disposition: not a CBV disposition"));
+  EXPECT_TRUE(Refused(ValidateEvent(With(kShipping, "disposition", R"("in transit")")),
+                      "$.disposition: not a CBV disposition"));
   EXPECT_TRUE(Refused(ValidateEvent(With(kShipping, "disposition", "7")), "$.disposition: not a CBV disposition"));
   EXPECT_TRUE(Accepted(ValidateEvent(With(kShipping, "disposition", R"("sellable_accessible")"))));
 }
 
 TEST(EpcisEvent, EpcListsHoldDistinctUris) {
-  EXPECT_TRUE(Refused(ValidateEvent(With(kShipping, "epcList", R"(["urn:epc:id:sscc:0614141.1234567890", "not a uri"])")),
-                      "$.epcList[1]: not a URI"));
-  EXPECT_TRUE(Refused(ValidateEvent(With(kShipping, "epcList", R"(["urn:epc:id:sscc:0614141.1", "urn:epc:id:sscc:0614141.1"])")),
-                      "$.epcList[1]: duplicate of item 0"));
-  EXPECT_TRUE(Refused(ValidateEvent(With(kShipping, "epcList", R"("urn:epc:id:sscc:0614141.1")")), "$.epcList: not an array"));
+  EXPECT_TRUE(
+      Refused(ValidateEvent(With(kShipping, "epcList", R"(["urn:epc:id:sscc:0614141.1234567890", "not a uri"])")),
+              "$.epcList[1]: not a URI"));
+  EXPECT_TRUE(Refused(
+      ValidateEvent(With(kShipping, "epcList", R"(["urn:epc:id:sscc:0614141.1", "urn:epc:id:sscc:0614141.1"])")),
+      "$.epcList[1]: duplicate of item 0"));
+  EXPECT_TRUE(
+      Refused(ValidateEvent(With(kShipping, "epcList", R"("urn:epc:id:sscc:0614141.1")")), "$.epcList: not an array"));
   EXPECT_TRUE(Refused(ValidateEvent(With(kPacking, "childEPCs", R"([42])")), "$.childEPCs[0]: not a URI"));
   // An ObjectEvent needs what it is about.
   object nothing = J(kShipping).as_object();
@@ -260,37 +267,52 @@ TEST(EpcisEvent, QuantityElements) {
   auto with_quantity = [](std::string_view element) {
     return With(kPacking, "childQuantityList", "[" + std::string(element) + "]");
   };
-  EXPECT_TRUE(Refused(ValidateEvent(with_quantity(R"({"epcClass": "urn:epc:class:lgtin:4012345.012345.998877", "quantity": "5"})")),
-                      "$.childQuantityList[0].quantity: not a number"));
-  EXPECT_TRUE(Refused(ValidateEvent(with_quantity(R"({"epcClass": "urn:epc:class:lgtin:4012345.012345.998877", "quantity": 5, "uom": "kg"})")),
+  EXPECT_TRUE(Refused(
+      ValidateEvent(with_quantity(R"({"epcClass": "urn:epc:class:lgtin:4012345.012345.998877", "quantity": "5"})")),
+      "$.childQuantityList[0].quantity: not a number"));
+  EXPECT_TRUE(Refused(ValidateEvent(with_quantity(
+                          R"({"epcClass": "urn:epc:class:lgtin:4012345.012345.998877", "quantity": 5, "uom": "kg"})")),
                       "$.childQuantityList[0].uom: not a unit code"));
-  EXPECT_TRUE(Refused(ValidateEvent(with_quantity(R"({"epcClass": "urn:epc:class:lgtin:4012345.012345.998877", "quantity": 5, "uom": "KGMS"})")),
-                      "$.childQuantityList[0].uom: not a unit code"));
-  EXPECT_TRUE(Refused(ValidateEvent(with_quantity(R"({"quantity": 5})")), "$.childQuantityList[0].epcClass: required member missing"));
-  EXPECT_TRUE(Refused(ValidateEvent(with_quantity(R"({"epcClass": "lot 7", "quantity": 5})")), "$.childQuantityList[0].epcClass: not a URI"));
+  EXPECT_TRUE(Refused(
+      ValidateEvent(
+          with_quantity(R"({"epcClass": "urn:epc:class:lgtin:4012345.012345.998877", "quantity": 5, "uom": "KGMS"})")),
+      "$.childQuantityList[0].uom: not a unit code"));
+  EXPECT_TRUE(Refused(ValidateEvent(with_quantity(R"({"quantity": 5})")),
+                      "$.childQuantityList[0].epcClass: required member missing"));
+  EXPECT_TRUE(Refused(ValidateEvent(with_quantity(R"({"epcClass": "lot 7", "quantity": 5})")),
+                      "$.childQuantityList[0].epcClass: not a URI"));
   // additionalProperties: false, even for URI-named members.
-  EXPECT_TRUE(Refused(ValidateEvent(with_quantity(R"({"epcClass": "urn:epc:class:lgtin:4012345.012345.998877", "example:grade": "A"})")),
+  EXPECT_TRUE(Refused(ValidateEvent(with_quantity(
+                          R"({"epcClass": "urn:epc:class:lgtin:4012345.012345.998877", "example:grade": "A"})")),
                       "$.childQuantityList[0]['example:grade']: not a member of a quantity element"));
-  EXPECT_TRUE(Accepted(ValidateEvent(with_quantity(R"({"epcClass": "urn:epc:class:lgtin:4012345.012345.998877", "quantity": 5, "uom": "KGM"})"))));
+  EXPECT_TRUE(Accepted(ValidateEvent(
+      with_quantity(R"({"epcClass": "urn:epc:class:lgtin:4012345.012345.998877", "quantity": 5, "uom": "KGM"})"))));
   EXPECT_TRUE(Accepted(ValidateEvent(with_quantity(R"({"epcClass": "urn:epc:class:lgtin:4012345.012345.998877"})"))));
 }
 
 TEST(EpcisEvent, SourcesDestinationsAndTransactions) {
-  EXPECT_TRUE(Refused(ValidateEvent(With(kShipping, "sourceList", R"([{"type": "owning_party", "source": "Farm 7"}])"), "$.events[0]"),
-                      "$.events[0].sourceList[0].source: not a URI"));
-  EXPECT_TRUE(Refused(ValidateEvent(With(kShipping, "sourceList", R"({"type": "location", "source": "urn:epc:id:sgln:952005385.481.0"})")),
+  EXPECT_TRUE(Refused(
+      ValidateEvent(With(kShipping, "sourceList", R"([{"type": "owning_party", "source": "Farm 7"}])"), "$.events[0]"),
+      "$.events[0].sourceList[0].source: not a URI"));
+  EXPECT_TRUE(Refused(ValidateEvent(With(kShipping, "sourceList",
+                                         R"({"type": "location", "source": "urn:epc:id:sgln:952005385.481.0"})")),
                       "$.sourceList: not an array"));
-  EXPECT_TRUE(Refused(ValidateEvent(With(kShipping, "sourceList", R"([{"source": "urn:epc:id:sgln:952005385.481.0"}])")),
-                      "$.sourceList[0].type: required member missing"));
-  EXPECT_TRUE(Refused(ValidateEvent(With(kShipping, "destinationList", R"([{"type": "owner", "destination": "urn:epc:id:pgln:9520999.99999"}])")),
-                      "$.destinationList[0].type: not a CBV source/destination type"));
-  EXPECT_TRUE(Refused(ValidateEvent(With(kShipping, "destinationList", R"([{"type": "location", "source": "urn:epc:id:pgln:9520999.99999"}])")),
-                      "$.destinationList[0].destination: required member missing"));
+  EXPECT_TRUE(
+      Refused(ValidateEvent(With(kShipping, "sourceList", R"([{"source": "urn:epc:id:sgln:952005385.481.0"}])")),
+              "$.sourceList[0].type: required member missing"));
   EXPECT_TRUE(Refused(ValidateEvent(With(kShipping, "destinationList",
-                                         R"([{"type": "location", "destination": "urn:epc:id:pgln:9520999.99999", "note": "x"}])")),
-                      "$.destinationList[0].note: not a member of a destination"));
-  EXPECT_TRUE(Refused(ValidateEvent(With(kShipping, "bizTransactionList", R"([{"type": "invoice", "bizTransaction": "urn:x:1"}])")),
-                      "$.bizTransactionList[0].type: not a CBV business transaction type"));
+                                         R"([{"type": "owner", "destination": "urn:epc:id:pgln:9520999.99999"}])")),
+                      "$.destinationList[0].type: not a CBV source/destination type"));
+  EXPECT_TRUE(Refused(ValidateEvent(With(kShipping, "destinationList",
+                                         R"([{"type": "location", "source": "urn:epc:id:pgln:9520999.99999"}])")),
+                      "$.destinationList[0].destination: required member missing"));
+  EXPECT_TRUE(Refused(
+      ValidateEvent(With(kShipping, "destinationList",
+                         R"([{"type": "location", "destination": "urn:epc:id:pgln:9520999.99999", "note": "x"}])")),
+      "$.destinationList[0].note: not a member of a destination"));
+  EXPECT_TRUE(Refused(
+      ValidateEvent(With(kShipping, "bizTransactionList", R"([{"type": "invoice", "bizTransaction": "urn:x:1"}])")),
+      "$.bizTransactionList[0].type: not a CBV business transaction type"));
   EXPECT_TRUE(Refused(ValidateEvent(With(kShipping, "bizTransactionList", R"([{"type": "inv"}])")),
                       "$.bizTransactionList[0].bizTransaction: required member missing"));
   // TransactionEvent: bizTransactionList is required and non-empty.
@@ -304,11 +326,15 @@ TEST(EpcisEvent, SourcesDestinationsAndTransactions) {
 }
 
 TEST(EpcisEvent, ReadPointAndBizLocation) {
-  EXPECT_TRUE(Refused(ValidateEvent(With(kShipping, "readPoint", R"({"name": "dock 3"})")), "$.readPoint.id: required member missing"));
-  EXPECT_TRUE(Refused(ValidateEvent(With(kShipping, "bizLocation", R"({"id": "dock 3"})")), "$.bizLocation.id: not a URI"));
-  EXPECT_TRUE(Refused(ValidateEvent(With(kShipping, "bizLocation", R"("urn:epc:id:sgln:0614141.00888.0")")), "$.bizLocation: not an object"));
+  EXPECT_TRUE(Refused(ValidateEvent(With(kShipping, "readPoint", R"({"name": "dock 3"})")),
+                      "$.readPoint.id: required member missing"));
+  EXPECT_TRUE(
+      Refused(ValidateEvent(With(kShipping, "bizLocation", R"({"id": "dock 3"})")), "$.bizLocation.id: not a URI"));
+  EXPECT_TRUE(Refused(ValidateEvent(With(kShipping, "bizLocation", R"("urn:epc:id:sgln:0614141.00888.0")")),
+                      "$.bizLocation: not an object"));
   // The schema leaves other members of a location open.
-  EXPECT_TRUE(Accepted(ValidateEvent(With(kShipping, "readPoint", R"({"id": "urn:epc:id:sgln:0614141.00777.0", "note": 1})"))));
+  EXPECT_TRUE(
+      Accepted(ValidateEvent(With(kShipping, "readPoint", R"({"id": "urn:epc:id:sgln:0614141.00777.0", "note": 1})"))));
 }
 
 TEST(EpcisEvent, SensorElements) {
@@ -348,12 +374,14 @@ TEST(EpcisEvent, SensorElements) {
   EXPECT_TRUE(Refused(ValidateEvent(With(kSensor, "sensorElementList",
                                          R"([{"type": "epcis:SensorElement", "sensorReport": [{"type": "Mass"}]}])")),
                       "$.sensorElementList[0].type: not a member of a sensor element"));
-  EXPECT_TRUE(Refused(ValidateEvent(With(kSensor, "sensorElementList",
-                                         R"([{"sensorMetadata": {"startTime": "soon"}, "sensorReport": [{"type": "Mass"}]}])")),
-                      "$.sensorElementList[0].sensorMetadata.startTime: not an RFC 3339"));
-  EXPECT_TRUE(Refused(ValidateEvent(With(kSensor, "sensorElementList",
-                                         R"([{"sensorMetadata": {"battery": 3}, "sensorReport": [{"type": "Mass"}]}])")),
-                      "$.sensorElementList[0].sensorMetadata.battery: not a member of sensorMetadata"));
+  EXPECT_TRUE(
+      Refused(ValidateEvent(With(kSensor, "sensorElementList",
+                                 R"([{"sensorMetadata": {"startTime": "soon"}, "sensorReport": [{"type": "Mass"}]}])")),
+              "$.sensorElementList[0].sensorMetadata.startTime: not an RFC 3339"));
+  EXPECT_TRUE(
+      Refused(ValidateEvent(With(kSensor, "sensorElementList",
+                                 R"([{"sensorMetadata": {"battery": 3}, "sensorReport": [{"type": "Mass"}]}])")),
+              "$.sensorElementList[0].sensorMetadata.battery: not a member of sensorMetadata"));
 }
 
 TEST(EpcisEvent, UnknownMembersNeedAUriName) {
@@ -362,7 +390,8 @@ TEST(EpcisEvent, UnknownMembersNeedAUriName) {
                       "$.parentID: not a member of ObjectEvent"));
   EXPECT_TRUE(Refused(ValidateEvent(With(kPacking, "persistentDisposition", R"({"set": ["active"]})")),
                       "$.persistentDisposition: not a member of AggregationEvent"));
-  EXPECT_TRUE(Refused(ValidateEvent(With(kPacking, "my field", "1")), "$['my field']: not a member of AggregationEvent"));
+  EXPECT_TRUE(
+      Refused(ValidateEvent(With(kPacking, "my field", "1")), "$['my field']: not a member of AggregationEvent"));
   EXPECT_TRUE(Accepted(ValidateEvent(With(kShipping, "example:foo", R"({"anything": [1, "two"]})"))));
   EXPECT_TRUE(Accepted(ValidateEvent(With(kShipping, "https://ns.example.com/epcis/foo", "1"))));
 }
@@ -372,16 +401,20 @@ TEST(EpcisEvent, Ilmd) {
                       "$.ilmd.lot: ilmd member names must be URIs"));
   EXPECT_TRUE(Refused(ValidateEvent(With(kCommissioning, "ilmd", R"(["cbvmda:lotNumber"])")), "$.ilmd: not an object"));
   // Only an ADD brings instance/lot master data.
-  EXPECT_TRUE(Refused(ValidateEvent(With(kCommissioning, "action", R"("OBSERVE")")), "$.ilmd: allowed only with action ADD"));
-  EXPECT_TRUE(Refused(ValidateEvent(With(kCommissioning, "action", R"("DELETE")")), "$.ilmd: allowed only with action ADD"));
+  EXPECT_TRUE(
+      Refused(ValidateEvent(With(kCommissioning, "action", R"("OBSERVE")")), "$.ilmd: allowed only with action ADD"));
+  EXPECT_TRUE(
+      Refused(ValidateEvent(With(kCommissioning, "action", R"("DELETE")")), "$.ilmd: allowed only with action ADD"));
   EXPECT_TRUE(Refused(ValidateEvent(With(kPacking, "ilmd", "{}")), "$.ilmd: not a member of AggregationEvent"));
 }
 
 TEST(EpcisEvent, PersistentDisposition) {
-  EXPECT_TRUE(Accepted(ValidateEvent(With(kShipping, "persistentDisposition", R"({"set": ["completeness_inferred"], "unset": ["active"]})"))));
+  EXPECT_TRUE(Accepted(ValidateEvent(
+      With(kShipping, "persistentDisposition", R"({"set": ["completeness_inferred"], "unset": ["active"]})"))));
   EXPECT_TRUE(Refused(ValidateEvent(With(kShipping, "persistentDisposition", R"({"set": []})")),
                       "$.persistentDisposition.set: needs at least 1 item"));
-  EXPECT_TRUE(Refused(ValidateEvent(With(kShipping, "persistentDisposition", R"({})")), "$.persistentDisposition: needs set or unset"));
+  EXPECT_TRUE(Refused(ValidateEvent(With(kShipping, "persistentDisposition", R"({})")),
+                      "$.persistentDisposition: needs set or unset"));
   EXPECT_TRUE(Refused(ValidateEvent(With(kShipping, "persistentDisposition", R"({"set": ["active"], "keep": ["x"]})")),
                       "$.persistentDisposition.keep: not a member of persistentDisposition"));
   EXPECT_TRUE(Refused(ValidateEvent(With(kShipping, "persistentDisposition", R"({"unset": ["active", "active"]})")),
@@ -397,25 +430,34 @@ TEST(EpcisEvent, ErrorDeclarationEventIdAndCertification) {
                                               "example:vendorExtension": "x"})"))));
   EXPECT_TRUE(Refused(ValidateEvent(With(kShipping, "errorDeclaration", R"({"reason": "did_not_occur"})")),
                       "$.errorDeclaration.declarationTime: required member missing"));
-  EXPECT_TRUE(Refused(ValidateEvent(With(kShipping, "errorDeclaration", R"({"declarationTime": "2026-07-05T00:00:00Z", "reason": "oops"})")),
-                      "$.errorDeclaration.reason: not a CBV error reason"));
   EXPECT_TRUE(Refused(ValidateEvent(With(kShipping, "errorDeclaration",
-                                         R"({"declarationTime": "2026-07-05T00:00:00Z", "correctiveEventIDs": ["e1"]})")),
-                      "$.errorDeclaration.correctiveEventIDs[0]: not a URI"));
+                                         R"({"declarationTime": "2026-07-05T00:00:00Z", "reason": "oops"})")),
+                      "$.errorDeclaration.reason: not a CBV error reason"));
+  EXPECT_TRUE(
+      Refused(ValidateEvent(With(kShipping, "errorDeclaration",
+                                 R"({"declarationTime": "2026-07-05T00:00:00Z", "correctiveEventIDs": ["e1"]})")),
+              "$.errorDeclaration.correctiveEventIDs[0]: not a URI"));
   EXPECT_TRUE(Refused(ValidateEvent(With(kShipping, "eventID", R"("event 7")")), "$.eventID: not a URI"));
-  EXPECT_TRUE(Accepted(ValidateEvent(With(kShipping, "certificationInfo", R"("https://accreditation-council.example.org/certificate/ABC12345")"))));
-  EXPECT_TRUE(Accepted(ValidateEvent(With(kShipping, "certificationInfo", R"(["https://cert.example.org/1", "https://cert.example.org/2"])"))));
-  EXPECT_TRUE(Refused(ValidateEvent(With(kShipping, "certificationInfo", R"(["https://cert.example.org/1", "cert 2"])")),
-                      "$.certificationInfo[1]: not a URI"));
-  EXPECT_TRUE(Refused(ValidateEvent(With(kShipping, "certificationInfo", "{}")), "$.certificationInfo: not a URI or an array of URIs"));
+  EXPECT_TRUE(Accepted(ValidateEvent(
+      With(kShipping, "certificationInfo", R"("https://accreditation-council.example.org/certificate/ABC12345")"))));
+  EXPECT_TRUE(Accepted(ValidateEvent(
+      With(kShipping, "certificationInfo", R"(["https://cert.example.org/1", "https://cert.example.org/2"])"))));
+  EXPECT_TRUE(
+      Refused(ValidateEvent(With(kShipping, "certificationInfo", R"(["https://cert.example.org/1", "cert 2"])")),
+              "$.certificationInfo[1]: not a URI"));
+  EXPECT_TRUE(Refused(ValidateEvent(With(kShipping, "certificationInfo", "{}")),
+                      "$.certificationInfo: not a URI or an array of URIs"));
   EXPECT_TRUE(Refused(ValidateEvent(With(kShipping, "@context", "7")), "$['@context']: not a JSON-LD context"));
-  EXPECT_TRUE(Accepted(ValidateEvent(With(kShipping, "@context", R"(["https://ref.gs1.org/standards/epcis/epcis-context.jsonld", {"example": "http://ns.example.com/epcis/"}])"))));
+  EXPECT_TRUE(Accepted(ValidateEvent(With(
+      kShipping, "@context",
+      R"(["https://ref.gs1.org/standards/epcis/epcis-context.jsonld", {"example": "http://ns.example.com/epcis/"}])"))));
 }
 
 TEST(EpcisEvent, ChildrenAndTransformationShapes) {
   object empty_packing = J(kPacking).as_object();
   empty_packing["childQuantityList"] = boost::json::array();
-  EXPECT_TRUE(Refused(ValidateEvent(empty_packing), "$: an AggregationEvent needs a non-empty childEPCs or childQuantityList"));
+  EXPECT_TRUE(
+      Refused(ValidateEvent(empty_packing), "$: an AggregationEvent needs a non-empty childEPCs or childQuantityList"));
   empty_packing["action"] = "DELETE";
   EXPECT_TRUE(Accepted(ValidateEvent(empty_packing)));
 
@@ -424,9 +466,12 @@ TEST(EpcisEvent, ChildrenAndTransformationShapes) {
   EXPECT_TRUE(Accepted(ValidateEvent(inputs_only)));  // with a transformationID, one side suffices
   inputs_only.erase("transformationID");
   EXPECT_TRUE(Refused(ValidateEvent(inputs_only), "$: a TransformationEvent needs inputs and outputs"));
-  EXPECT_TRUE(Refused(ValidateEvent(With(kMilling, "inputEPCList", R"(["urn:epc:id:sgtin:4012345.011122.25", "urn:epc:id:sgtin:4012345.011122.25"])")),
-                      "$.inputEPCList[1]: duplicate of item 0"));
-  EXPECT_TRUE(Refused(ValidateEvent(With(kMilling, "transformationID", R"("batch 7")")), "$.transformationID: not a URI"));
+  EXPECT_TRUE(
+      Refused(ValidateEvent(With(kMilling, "inputEPCList",
+                                 R"(["urn:epc:id:sgtin:4012345.011122.25", "urn:epc:id:sgtin:4012345.011122.25"])")),
+              "$.inputEPCList[1]: duplicate of item 0"));
+  EXPECT_TRUE(
+      Refused(ValidateEvent(With(kMilling, "transformationID", R"("batch 7")")), "$.transformationID: not a URI"));
 }
 
 // --- GS1's example documents ---------------------------------------------------
@@ -536,15 +581,16 @@ TEST(EpcisExamples, ReadmesFourInvalidDocumentsAreRefused) {
                       "$.epcisBody.eventList[1].sourceList: not an array"));
   EXPECT_TRUE(Refused(ValidateEpcisDocument(docs.at("SensorDataExample12.jsonld")),
                       "$.schemaVersion: required member missing"));
-  EXPECT_TRUE(Refused(ValidateEpcisDocument(docs.at("SensorDataExample17.jsonld")),
-                      "$.schemaVersion: not a version string"));
+  EXPECT_TRUE(
+      Refused(ValidateEpcisDocument(docs.at("SensorDataExample17.jsonld")), "$.schemaVersion: not a version string"));
   // The ilmd rule is hidden behind the sensorElement "type" member that comes first;
   // without that member the ilmd violation is the one reported.
   value object_event = docs.at("object_event_all_possible_fields.jsonld");
   for (auto& element : object_event.at("epcisBody").at("eventList").at(0).at("sensorElementList").as_array()) {
     element.as_object().erase("type");
   }
-  EXPECT_TRUE(Refused(ValidateEpcisDocument(object_event), "$.epcisBody.eventList[0].ilmd: allowed only with action ADD"));
+  EXPECT_TRUE(
+      Refused(ValidateEpcisDocument(object_event), "$.epcisBody.eventList[0].ilmd: allowed only with action ADD"));
 }
 
 TEST(EpcisExamples, DocumentsWithValidEventsAreAccepted) {
@@ -577,17 +623,17 @@ TEST(EpcisDocument, ForEachEventVisitsEventsInOrder) {
   ASSERT_EQ(seen.size(), doc.at("epcisBody").at("eventList").as_array().size());
   EXPECT_EQ(seen[0], "ObjectEvent");
 
-  Status stopped = ForEachEvent(doc, [&](std::size_t i, const object&) {
-    return i == 1 ? AlreadyExists("stored before") : OkStatus();
-  });
+  Status stopped = ForEachEvent(
+      doc, [&](std::size_t i, const object&) { return i == 1 ? AlreadyExists("stored before") : OkStatus(); });
   EXPECT_EQ(stopped.code(), StatusCode::kAlreadyExists);
   EXPECT_EQ(stopped.message(), "$.epcisBody.eventList[1]: stored before");
 
   int calls = 0;
-  Status invalid = ForEachEvent(docs.at("Example-TransactionEvents-2020_07_03y.jsonld"), [&](std::size_t, const object&) {
-    ++calls;
-    return OkStatus();
-  });
+  Status invalid =
+      ForEachEvent(docs.at("Example-TransactionEvents-2020_07_03y.jsonld"), [&](std::size_t, const object&) {
+        ++calls;
+        return OkStatus();
+      });
   EXPECT_TRUE(Refused(invalid, "$.epcisBody.eventList[1].sourceList: not an array"));
   EXPECT_EQ(calls, 0);
 }
@@ -598,20 +644,26 @@ TEST(EpcisDocument, DocumentLevelRules) {
     "type": "EPCISDocument",
     "schemaVersion": "2.0",
     "creationDate": "2026-07-05T00:00:00Z",
-    "epcisBody": {"eventList": [)" + std::string(kCommissioning) + "," + std::string(kShipping) + "]}}";
+    "epcisBody": {"eventList": [)" +
+                          std::string(kCommissioning) + "," + std::string(kShipping) + "]}}";
   EXPECT_TRUE(Accepted(ValidateEpcisDocument(J(doc))));
   EXPECT_TRUE(Accepted(ValidateEpcisDocument(With(doc, "id", R"("_:document1")"))));
   EXPECT_TRUE(Accepted(ValidateEpcisDocument(With(doc, "id", R"("urn:uuid:6a2e52a4-5b0c-4b35-9b2a-5d5c8e4d2f10")"))));
   EXPECT_TRUE(Refused(ValidateEpcisDocument(With(doc, "id", R"("document 1")")), "$.id: not a URI"));
   EXPECT_TRUE(Refused(ValidateEpcisDocument(J("[]")), "$: not an object"));
   EXPECT_TRUE(Refused(ValidateEpcisDocument(With(doc, "@context", "")), "$['@context']: required member missing"));
-  EXPECT_TRUE(Refused(ValidateEpcisDocument(With(doc, "type", R"("EPCISQueryDocument")")), "$.type: not \"EPCISDocument\""));
-  EXPECT_TRUE(Refused(ValidateEpcisDocument(With(doc, "schemaVersion", R"("2.")")), "$.schemaVersion: not a version string"));
-  EXPECT_TRUE(Refused(ValidateEpcisDocument(With(doc, "creationDate", R"("today")")), "$.creationDate: not an RFC 3339"));
+  EXPECT_TRUE(
+      Refused(ValidateEpcisDocument(With(doc, "type", R"("EPCISQueryDocument")")), "$.type: not \"EPCISDocument\""));
+  EXPECT_TRUE(
+      Refused(ValidateEpcisDocument(With(doc, "schemaVersion", R"("2.")")), "$.schemaVersion: not a version string"));
+  EXPECT_TRUE(
+      Refused(ValidateEpcisDocument(With(doc, "creationDate", R"("today")")), "$.creationDate: not an RFC 3339"));
   EXPECT_TRUE(Refused(ValidateEpcisDocument(With(doc, "sender", "1")), "$.sender: not a string"));
-  EXPECT_TRUE(Refused(ValidateEpcisDocument(With(doc, "comment", R"("hi")")), "$.comment: not a member of EPCISDocument"));
+  EXPECT_TRUE(
+      Refused(ValidateEpcisDocument(With(doc, "comment", R"("hi")")), "$.comment: not a member of EPCISDocument"));
   EXPECT_TRUE(Accepted(ValidateEpcisDocument(With(doc, "example:comment", R"("hi")"))));
-  EXPECT_TRUE(Refused(ValidateEpcisDocument(With(doc, "epcisBody", "{}")), "$.epcisBody.eventList: required member missing"));
+  EXPECT_TRUE(
+      Refused(ValidateEpcisDocument(With(doc, "epcisBody", "{}")), "$.epcisBody.eventList: required member missing"));
   EXPECT_TRUE(Refused(ValidateEpcisDocument(With(doc, "epcisBody", R"({"eventList": [{"type": "ObjectEvent"}]})")),
                       "$.epcisBody.eventList[0].eventTime: required member missing"));
   EXPECT_TRUE(Accepted(ValidateEpcisDocument(With(doc, "epcisHeader", R"({"epcisMasterData": {"vocabularyList": [
@@ -619,10 +671,12 @@ TEST(EpcisDocument, DocumentLevelRules) {
        "vocabularyElementList": [{"id": "urn:epc:id:sgln:0037000.00729.0",
          "attributes": [{"id": "urn:epcglobal:cbv:mda#name", "attribute": "Warehouse 7"}],
          "children": ["urn:epc:id:sgln:0037000.00729.8201"]}]}]}})"))));
-  EXPECT_TRUE(Refused(ValidateEpcisDocument(With(doc, "epcisHeader", R"({"epcisMasterData": {"vocabularyList": [
+  EXPECT_TRUE(
+      Refused(ValidateEpcisDocument(With(doc, "epcisHeader", R"({"epcisMasterData": {"vocabularyList": [
       {"type": "urn:epcglobal:epcis:vtype:BusinessLocation", "vocabularyElementList": [{"attributes": []}]}]}})")),
-                      "$.epcisHeader.epcisMasterData.vocabularyList[0].vocabularyElementList[0].id: required member missing"));
-  EXPECT_TRUE(Refused(ValidateEpcisDocument(With(doc, "epcisHeader", R"({"sbdh": {}})")), "$.epcisHeader.sbdh: not a member of epcisHeader"));
+              "$.epcisHeader.epcisMasterData.vocabularyList[0].vocabularyElementList[0].id: required member missing"));
+  EXPECT_TRUE(Refused(ValidateEpcisDocument(With(doc, "epcisHeader", R"({"sbdh": {}})")),
+                      "$.epcisHeader.sbdh: not a member of epcisHeader"));
 }
 
 }  // namespace

@@ -32,12 +32,11 @@
 // All functions are pure and thread-safe.
 #pragma once
 
+#include <boost/json/value.hpp>
 #include <cstddef>
 #include <functional>
 #include <optional>
 #include <string_view>
-
-#include <boost/json/value.hpp>
 
 #include "trace/common/status.h"
 

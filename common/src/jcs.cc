@@ -389,6 +389,12 @@ class StrictParser {
     if (ec != std::errc() || end != literal.data() + literal.size() || !std::isfinite(d)) {
       return Fail(ErrorAt(start, "number outside the range of IEEE-754 doubles"));
     }
+    // Every double in (2^53, 1e21) is an integer and RFC 8785 prints it as an
+    // integer literal ("1e20" becomes "100000000000000000000"), which this parser
+    // refuses; refusing it here keeps canonical bytes re-parsable.
+    if (std::fabs(d) > static_cast<double>(kMaxSafeJsonInteger) && std::fabs(d) < 1e21) {
+      return Fail(ErrorAt(start, "integer beyond 2^53"));
+    }
     return json::value(d);
   }
 

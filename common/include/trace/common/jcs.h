@@ -46,6 +46,12 @@ inline constexpr int64_t kMaxSafeJsonInteger = int64_t{1} << 53;
 //     zeros, hex); an integer literal (no fraction, no exponent) must lie within
 //     ±2^53; any number must be finite as a double and not underflow to zero
 //     from a non-zero literal (1e400 and 1e-400 are both refused);
+//   - a number written with a fraction or exponent whose magnitude lies in
+//     (2^53, 1e21) is refused as well: all such doubles are integers and
+//     RFC 8785 prints them as integer literals beyond 2^53 ("1e20" becomes
+//     "100000000000000000000"), so accepting them would produce canonical bytes
+//     this parser refuses. From 1e21 up canonical output uses exponent form
+//     ("1e+30"), which parses back, so those are accepted;
 //   - nesting is at most kMaxJsonDepth deep;
 //   - only whitespace may follow the value.
 // Integer literals become int64 values, other numbers doubles, so callers can

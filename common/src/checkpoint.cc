@@ -89,15 +89,19 @@ Status CheckNoteText(std::string_view text) {
 }
 
 Result<uint64_t> ParseTreeSize(std::string_view s) {
+  // Messages built by appending: g++ 12 warns falsely (-Wrestrict) on
+  // "literal" + std::string here.
+  std::string quoted;
+  quoted.append(1, '"').append(s).append(1, '"');
   if (s.empty()) return Fail(InvalidArgument("empty"));
   for (char c : s) {
-    if (c < '0' || c > '9') return Fail(InvalidArgument("\"" + std::string(s) + "\" is not decimal digits"));
+    if (c < '0' || c > '9') return Fail(InvalidArgument(quoted.append(" is not decimal digits")));
   }
-  if (s.size() > 1 && s[0] == '0') return Fail(InvalidArgument("\"" + std::string(s) + "\" has a leading zero"));
+  if (s.size() > 1 && s[0] == '0') return Fail(InvalidArgument(quoted.append(" has a leading zero")));
   uint64_t v = 0;
   auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (ec != std::errc() || end != s.data() + s.size()) {
-    return Fail(InvalidArgument("\"" + std::string(s) + "\" does not fit 64 bits"));
+    return Fail(InvalidArgument(quoted.append(" does not fit 64 bits")));
   }
   return v;
 }

@@ -325,7 +325,8 @@ uint64_t MemoryTree::Append(const Hash& leaf_hash) {
 
 Result<Hash> MemoryTree::SubtreeHash(const SubtreeId& id) const {
   if (id.level < levels_.size() && id.index < levels_[id.level].size()) return levels_[id.level][id.index];
-  return Fail(NotFound(IdText(id) + ": not complete in a tree of size " + std::to_string(size())));
+  // The id itself is added as context by SubtreeHashes, the path proofs take.
+  return Fail(NotFound("not complete in a tree of size " + std::to_string(size())));
 }
 
 Result<Hash> MemoryTree::Root(uint64_t tree_size) const {

@@ -63,6 +63,8 @@ start_time() {
   # The command name (field 2) may hold spaces; the fields after it start past the last ')'.
   # shellcheck disable=SC2086
   set -- ${line##*) }
+  # A zombie has exited; it waits only for its parent (init, once `up` has exited) to reap it.
+  [[ $1 == [ZX] ]] && return 0
   echo "${20}"
 }
 
@@ -89,6 +91,7 @@ scan_tree() {
     pid=${line%% *}
     # shellcheck disable=SC2086
     set -- ${line##*) }
+    [[ $1 == [ZX] ]] && continue # exited, not yet reaped
     ppid_of[$pid]=$2 pgrp_of[$pid]=$3 st_of[$pid]=${20}
   done
   for pass in 1 2 3; do
@@ -115,7 +118,7 @@ group_members() {
     { read -r line <"$f"; } 2>/dev/null || continue
     # shellcheck disable=SC2086
     set -- ${line##*) }
-    [[ "${3:-}" == "$pgid" ]] && echo "${line%% *}"
+    [[ $1 != [ZX] && "${3:-}" == "$pgid" ]] && echo "${line%% *}"
   done
   return 0
 }
@@ -278,6 +281,16 @@ max_connections = 200
 logging_collector = off
 log_line_prefix = '%m [%p] %q%u@%d '
 EOF
+  fi
+  # A postmaster that was killed leaves postmaster.pid behind. PostgreSQL ignores a stale one,
+  # but takes an exited postmaster that init has not reaped yet (a zombie) for a live one.
+  if [[ -f $data/postmaster.pid ]]; then
+    local old state deadline=$((SECONDS + 10))
+    read -r old <"$data/postmaster.pid" || old=""
+    while [[ -n $old ]] && state=$(cut -d')' -f2 "/proc/$old/stat" 2>/dev/null) &&
+      [[ $state == " Z"* ]] && ((SECONDS < deadline)); do
+      sleep 0.1
+    done
   fi
   local port
   port=$(pick_port postgres)

@@ -210,19 +210,42 @@ pick_port() {
   echo "$port"
 }
 
-wait_until() {
-  local what=$1 pidfile=$2 logfile=$3
+# Waits until `CMD...` succeeds against the server recorded as NAME, whose output goes to
+# LOGFILE from byte OFFSET on. Returns 1 when the server exited because its port was taken
+# meanwhile (another stack picked the same port: the caller picks another); dies on any
+# other exit or after ready_timeout seconds.
+wait_ready() {
+  local name=$1 logfile=$2 offset=$3
   shift 3
-  local deadline=$((SECONDS + ready_timeout))
-  until "$@" >/dev/null 2>&1; do
-    recorded_alive "$pidfile" || {
-      tail -n 20 "$logfile" >&2 || true
-      die "$what exited while starting; see $logfile"
-    }
-    ((SECONDS < deadline)) || die "$what not ready after ${ready_timeout}s; see $logfile"
+  local deadline=$((SECONDS + ready_timeout)) ready=0
+  while :; do
+    "$@" >/dev/null 2>&1 && ready=1
+    # Ready only if the answer came from our process, not from another one on that port.
+    if recorded_alive "$dir/pids/$name" && ! port_taken_in_log "$logfile" "$offset"; then
+      ((ready)) && return 0
+    else
+      sleep 0.3
+      if port_taken_in_log "$logfile" "$offset"; then
+        log "$name: port taken meanwhile; trying another"
+        stop_one "$name" TERM
+        rm -f "$dir/ports/$name"
+        return 1
+      fi
+      recorded_alive "$dir/pids/$name" || {
+        tail -n 20 "$logfile" >&2 || true
+        die "$name exited while starting; see $logfile"
+      }
+    fi
+    ((SECONDS < deadline)) || die "$name not ready after ${ready_timeout}s; see $logfile"
     sleep 0.2
   done
 }
+
+port_taken_in_log() {
+  tail -c +"$(($2 + 1))" "$1" 2>/dev/null | grep -qi 'address already in use'
+}
+
+log_size() { stat -c %s "$1" 2>/dev/null || echo 0; }
 
 random_secret() {
   head -c 24 /dev/urandom | base64 | tr -d '/+=' | head -c 32
@@ -292,16 +315,19 @@ EOF
       sleep 0.1
     done
   fi
-  local port
-  port=$(pick_port postgres)
-  log "postgres on 127.0.0.1:$port"
   # As root, setpriv execs the server under the PostgreSQL account without forking, so the
   # recorded PID is the postmaster itself.
-  local as=()
+  local as=() port offset attempt
   [[ -z $pg_user ]] || as=(setpriv --reuid="$pg_user" --regid="$(id -g "$pg_user")" --init-groups --)
-  spawn postgres "$logfile" "${as[@]}" "$pg_bin/postgres" -D "$data" -p "$port"
-  wait_until postgres "$dir/pids/postgres" "$logfile" \
-    "$pg_bin/pg_isready" -q -h 127.0.0.1 -p "$port" -U postgres -d postgres
+  for attempt in 1 2 3 4; do
+    ((attempt < 4)) || die "postgres: no free port after 3 tries"
+    port=$(pick_port postgres)
+    log "postgres on 127.0.0.1:$port"
+    offset=$(log_size "$logfile")
+    spawn postgres "$logfile" "${as[@]}" "$pg_bin/postgres" -D "$data" -p "$port"
+    wait_ready postgres "$logfile" "$offset" \
+      "$pg_bin/pg_isready" -q -h 127.0.0.1 -p "$port" -U postgres -d postgres && break
+  done
   local psql=("$pg_bin/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$port" -U postgres -d postgres)
   if [[ -z $("${psql[@]}" -tAc "select 1 from pg_roles where rolname = 'trace'") ]]; then
     "${psql[@]}" -c "create role trace login createdb" >>"$logfile" 2>&1 || die "create role failed"
@@ -389,14 +415,18 @@ start_mosquitto() {
       "$m/dynamic-security.json" >"$m/dynamic-security.json.new"
     mv "$m/dynamic-security.json.new" "$m/dynamic-security.json"
   fi
-  mqtt_port=$(pick_port mosquitto)
-  local plugin
+  local plugin offset attempt
   plugin=$(dynsec_plugin)
-  sed -e "s|@PORT@|$mqtt_port|g" -e "s|@DIR@|$dir|g" -e "s|@USER@|$(id -un)|g" \
-    -e "s|@DYNSEC_PLUGIN@|$plugin|g" "$root/deploy/mosquitto/mosquitto.conf.in" >"$m/mosquitto.conf"
-  log "mosquitto on 127.0.0.1:$mqtt_port"
-  spawn mosquitto "$logfile" mosquitto -c "$m/mosquitto.conf"
-  wait_until mosquitto "$dir/pids/mosquitto" "$logfile" ctrl getDefaultACLAccess
+  for attempt in 1 2 3 4; do
+    ((attempt < 4)) || die "mosquitto: no free port after 3 tries"
+    mqtt_port=$(pick_port mosquitto)
+    sed -e "s|@PORT@|$mqtt_port|g" -e "s|@DIR@|$dir|g" -e "s|@USER@|$(id -un)|g" \
+      -e "s|@DYNSEC_PLUGIN@|$plugin|g" "$root/deploy/mosquitto/mosquitto.conf.in" >"$m/mosquitto.conf"
+    log "mosquitto on 127.0.0.1:$mqtt_port"
+    offset=$(log_size "$logfile")
+    spawn mosquitto "$logfile" mosquitto -c "$m/mosquitto.conf"
+    wait_ready mosquitto "$logfile" "$offset" ctrl getDefaultACLAccess && break
+  done
   setup_mqtt_acl
   env_lines+=(
     "export TRACE_MQTT_URL=tcp://127.0.0.1:$mqtt_port"
@@ -425,14 +455,18 @@ start_anvil() {
     [[ -x $anvil_bin ]] || die "anvil not installed at $anvil_bin"
   fi
   mkdir -p "$a"
-  local port
-  port=$(pick_port anvil)
-  log "anvil on 127.0.0.1:$port"
-  # --state loads the chain at start and writes it at exit; --state-interval also writes it
-  # every few seconds, so even a killed anvil keeps most of its chain.
-  spawn anvil "$logfile" "$anvil_bin" --host 127.0.0.1 --port "$port" --chain-id 31337 \
-    --block-time 1 --state "$a/state.json" --state-interval 2
-  wait_until anvil "$dir/pids/anvil" "$logfile" chain_id_is "$port" 0x7a69
+  local port offset attempt
+  for attempt in 1 2 3 4; do
+    ((attempt < 4)) || die "anvil: no free port after 3 tries"
+    port=$(pick_port anvil)
+    log "anvil on 127.0.0.1:$port"
+    offset=$(log_size "$logfile")
+    # --state loads the chain at start and writes it at exit; --state-interval also writes it
+    # every few seconds, so even a killed anvil keeps most of its chain.
+    spawn anvil "$logfile" "$anvil_bin" --host 127.0.0.1 --port "$port" --chain-id 31337 \
+      --block-time 1 --state "$a/state.json" --state-interval 2
+    wait_ready anvil "$logfile" "$offset" chain_id_is "$port" 0x7a69 && break
+  done
   env_lines+=("export TRACE_CHAIN_RPC=http://127.0.0.1:$port")
 }
 

@@ -103,8 +103,8 @@ check_mqtt_round_trip() {
   } >/dev/null 2>&1
   mosquitto_sub -h 127.0.0.1 -p "$mqtt_port" -u "$TRACE_MQTT_GATEWAY_USERNAME" -P "$TRACE_MQTT_GATEWAY_PASSWORD" \
     -V mqttv5 -q 1 -t "\$share/trace-gateways/trace/v1/+/+/up" -C 1 -W 10 >"$dir/mqtt-check.out" 2>&1 &
-  local sub=$! i
-  for i in $(seq 1 40); do
+  local sub=$!
+  for _ in $(seq 1 40); do
     mosquitto_pub -h 127.0.0.1 -p "$mqtt_port" -u demo/check -P "$pass" -V mqttv5 -q 1 -t "$topic" -m "$payload" \
       >/dev/null 2>&1 || true
     kill -0 "$sub" 2>/dev/null || break

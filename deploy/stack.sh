@@ -84,7 +84,7 @@ recorded_alive() {
 # they must be tracked before it is signalled.
 declare -A tracked=()
 scan_tree() {
-  local leader=$1 f line pid ppid pgrp st pass
+  local leader=$1 f line pid ppid
   local -A ppid_of=() pgrp_of=() st_of=()
   for f in /proc/[0-9]*/stat; do
     { read -r line <"$f"; } 2>/dev/null || continue
@@ -94,7 +94,7 @@ scan_tree() {
     [[ $1 == [ZX] ]] && continue # exited, not yet reaped
     ppid_of[$pid]=$2 pgrp_of[$pid]=$3 st_of[$pid]=${20}
   done
-  for pass in 1 2 3; do
+  for _ in 1 2 3; do
     for pid in "${!st_of[@]}"; do
       [[ -n ${tracked[$pid]:-} ]] && continue
       ppid=${ppid_of[$pid]}
@@ -375,6 +375,7 @@ setup_mqtt_acl() {
     ctrl_must createRole gateway
     ctrl_must addRoleACL gateway subscribePattern 'trace/v1/+/+/up' allow
     # Mosquitto 2.0.11 checks a shared subscription against the whole filter, prefix included.
+    # shellcheck disable=SC2016  # a literal topic filter
     ctrl_must addRoleACL gateway subscribePattern '$share/+/trace/v1/+/+/up' allow
     ctrl_must addRoleACL gateway publishClientReceive 'trace/v1/+/+/up' allow
     ctrl_must addRoleACL gateway publishClientSend 'trace/v1/+/+/receipt' allow
@@ -498,6 +499,7 @@ start_services() {
     fi
     log "starting $name"
     # The service reads its configuration from the stack's environment.
+    # shellcheck disable=SC2016  # expanded by the inner bash
     spawn "$name" "$dir/logs/$name.log" bash -c 'set -a; source "$1"; shift; exec "$@"' _ \
       "$dir/env.partial" "$exe"
   done

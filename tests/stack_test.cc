@@ -339,6 +339,15 @@ TEST(StackLifecycle, DownCleansUpAfterAKilledServerAndRestartKeepsData) {
   ASSERT_NE(::mkdtemp(pattern), nullptr);
   const std::string dir = pattern;
   const std::string script = SourceDir() + "/deploy/stack.sh";
+  // Whatever fails below, stop the stack and remove its directory.
+  struct Cleanup {
+    std::string script, dir;
+    ~Cleanup() {
+      RunProgram({script, "down", dir}, {});
+      std::error_code ec;
+      std::filesystem::remove_all(dir, ec);
+    }
+  } cleanup{script, dir};
   auto up = RunProgram({script, "up", dir, "--only", "postgres,anvil"}, {});
   ASSERT_EQ(up.exit_code, 0) << up.err;
   auto env_of = [&](const std::string& name) {
@@ -383,8 +392,6 @@ TEST(StackLifecycle, DownCleansUpAfterAKilledServerAndRestartKeepsData) {
   down = RunProgram({script, "down", dir}, {});
   EXPECT_EQ(down.exit_code, 0) << down.err;
   EXPECT_TRUE(ProcessesMentioning(dir).empty());
-  std::error_code ec;
-  std::filesystem::remove_all(dir, ec);
 }
 
 }  // namespace

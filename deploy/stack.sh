@@ -12,15 +12,18 @@
 #
 # Every process `up` starts runs in its own session (setsid), and DIR/pids/NAME holds
 # "PID STARTTIME" of its leader. `down` signals exactly those leaders (after checking that the
-# PID still belongs to the process that was started), waits for their whole process groups to
-# exit, kills what is left after a timeout, and leaves nothing behind. `down` works on a
-# half-started DIR and on one that is already down.
+# PID still belongs to the process that was started), waits until their process groups and
+# descendants (PostgreSQL's backends start sessions of their own) have exited, SIGKILLs what is
+# left after TRACE_STOP_TIMEOUT seconds (15), and leaves nothing behind. `down` works on a
+# half-started DIR and on one that is already down; it leaves the data (and DIR/env) in place.
 #
 # `up` on a DIR whose servers still run refuses (exit 1). `up` on a DIR that was brought down
 # starts the same servers on the same data (PostgreSQL cluster, Mosquitto persistence and
 # dynamic-security users, anvil's chain state), on the same ports when they are still free.
 # A failed `up` stops whatever it had started before exiting non-zero.
 #
+# PostgreSQL: superuser `postgres`, application role `trace` (LOGIN CREATEDB, not superuser) owning
+# database `trace`; TRACE_DB_URL=postgresql://trace@127.0.0.1:PORT/trace.
 # Test-stack only: PostgreSQL trusts every connection on 127.0.0.1 and its socket (no password),
 # and Mosquitto listens without TLS; both listen on loopback only. When run as root, PostgreSQL
 # runs as the `postgres` account (or a system account `trace`, created if neither exists).

@@ -12,15 +12,18 @@
 #
 # Every process `up` starts runs in its own session (setsid), and DIR/pids/NAME holds
 # "PID STARTTIME" of its leader. `down` signals exactly those leaders (after checking that the
-# PID still belongs to the process that was started), waits for their whole process groups to
-# exit, kills what is left after a timeout, and leaves nothing behind. `down` works on a
-# half-started DIR and on one that is already down.
+# PID still belongs to the process that was started), waits until their process groups and
+# descendants (PostgreSQL's backends start sessions of their own) have exited, SIGKILLs what is
+# left after TRACE_STOP_TIMEOUT seconds (15), and leaves nothing behind. `down` works on a
+# half-started DIR and on one that is already down; it leaves the data (and DIR/env) in place.
 #
 # `up` on a DIR whose servers still run refuses (exit 1). `up` on a DIR that was brought down
 # starts the same servers on the same data (PostgreSQL cluster, Mosquitto persistence and
 # dynamic-security users, anvil's chain state), on the same ports when they are still free.
 # A failed `up` stops whatever it had started before exiting non-zero.
 #
+# PostgreSQL: superuser `postgres`, application role `trace` (LOGIN CREATEDB, not superuser) owning
+# database `trace`; TRACE_DB_URL=postgresql://trace@127.0.0.1:PORT/trace.
 # Test-stack only: PostgreSQL trusts every connection on 127.0.0.1 and its socket (no password),
 # and Mosquitto listens without TLS; both listen on loopback only. When run as root, PostgreSQL
 # runs as the `postgres` account (or a system account `trace`, created if neither exists).
@@ -63,6 +66,8 @@ start_time() {
   # The command name (field 2) may hold spaces; the fields after it start past the last ')'.
   # shellcheck disable=SC2086
   set -- ${line##*) }
+  # A zombie has exited; it waits only for its parent (init, once `up` has exited) to reap it.
+  [[ $1 == [ZX] ]] && return 0
   echo "${20}"
 }
 
@@ -82,16 +87,17 @@ recorded_alive() {
 # they must be tracked before it is signalled.
 declare -A tracked=()
 scan_tree() {
-  local leader=$1 f line pid ppid pgrp st pass
+  local leader=$1 f line pid ppid
   local -A ppid_of=() pgrp_of=() st_of=()
   for f in /proc/[0-9]*/stat; do
     { read -r line <"$f"; } 2>/dev/null || continue
     pid=${line%% *}
     # shellcheck disable=SC2086
     set -- ${line##*) }
+    [[ $1 == [ZX] ]] && continue # exited, not yet reaped
     ppid_of[$pid]=$2 pgrp_of[$pid]=$3 st_of[$pid]=${20}
   done
-  for pass in 1 2 3; do
+  for _ in 1 2 3; do
     for pid in "${!st_of[@]}"; do
       [[ -n ${tracked[$pid]:-} ]] && continue
       ppid=${ppid_of[$pid]}
@@ -115,7 +121,7 @@ group_members() {
     { read -r line <"$f"; } 2>/dev/null || continue
     # shellcheck disable=SC2086
     set -- ${line##*) }
-    [[ "${3:-}" == "$pgid" ]] && echo "${line%% *}"
+    [[ $1 != [ZX] && "${3:-}" == "$pgid" ]] && echo "${line%% *}"
   done
   return 0
 }
@@ -207,19 +213,42 @@ pick_port() {
   echo "$port"
 }
 
-wait_until() {
-  local what=$1 pidfile=$2 logfile=$3
+# Waits until `CMD...` succeeds against the server recorded as NAME, whose output goes to
+# LOGFILE from byte OFFSET on. Returns 1 when the server exited because its port was taken
+# meanwhile (another stack picked the same port: the caller picks another); dies on any
+# other exit or after ready_timeout seconds.
+wait_ready() {
+  local name=$1 logfile=$2 offset=$3
   shift 3
-  local deadline=$((SECONDS + ready_timeout))
-  until "$@" >/dev/null 2>&1; do
-    recorded_alive "$pidfile" || {
-      tail -n 20 "$logfile" >&2 || true
-      die "$what exited while starting; see $logfile"
-    }
-    ((SECONDS < deadline)) || die "$what not ready after ${ready_timeout}s; see $logfile"
+  local deadline=$((SECONDS + ready_timeout)) ready=0
+  while :; do
+    "$@" >/dev/null 2>&1 && ready=1
+    # Ready only if the answer came from our process, not from another one on that port.
+    if recorded_alive "$dir/pids/$name" && ! port_taken_in_log "$logfile" "$offset"; then
+      ((ready)) && return 0
+    else
+      sleep 0.3
+      if port_taken_in_log "$logfile" "$offset"; then
+        log "$name: port taken meanwhile; trying another"
+        stop_one "$name" TERM
+        rm -f "$dir/ports/$name"
+        return 1
+      fi
+      recorded_alive "$dir/pids/$name" || {
+        tail -n 20 "$logfile" >&2 || true
+        die "$name exited while starting; see $logfile"
+      }
+    fi
+    ((SECONDS < deadline)) || die "$name not ready after ${ready_timeout}s; see $logfile"
     sleep 0.2
   done
 }
+
+port_taken_in_log() {
+  tail -c +"$(($2 + 1))" "$1" 2>/dev/null | grep -qi 'address already in use'
+}
+
+log_size() { stat -c %s "$1" 2>/dev/null || echo 0; }
 
 random_secret() {
   head -c 24 /dev/urandom | base64 | tr -d '/+=' | head -c 32
@@ -279,16 +308,29 @@ logging_collector = off
 log_line_prefix = '%m [%p] %q%u@%d '
 EOF
   fi
-  local port
-  port=$(pick_port postgres)
-  log "postgres on 127.0.0.1:$port"
+  # A postmaster that was killed leaves postmaster.pid behind. PostgreSQL ignores a stale one,
+  # but takes an exited postmaster that init has not reaped yet (a zombie) for a live one.
+  if [[ -f $data/postmaster.pid ]]; then
+    local old state deadline=$((SECONDS + 10))
+    read -r old <"$data/postmaster.pid" || old=""
+    while [[ -n $old ]] && state=$(cut -d')' -f2 "/proc/$old/stat" 2>/dev/null) &&
+      [[ $state == " Z"* ]] && ((SECONDS < deadline)); do
+      sleep 0.1
+    done
+  fi
   # As root, setpriv execs the server under the PostgreSQL account without forking, so the
   # recorded PID is the postmaster itself.
-  local as=()
+  local as=() port offset attempt
   [[ -z $pg_user ]] || as=(setpriv --reuid="$pg_user" --regid="$(id -g "$pg_user")" --init-groups --)
-  spawn postgres "$logfile" "${as[@]}" "$pg_bin/postgres" -D "$data" -p "$port"
-  wait_until postgres "$dir/pids/postgres" "$logfile" \
-    "$pg_bin/pg_isready" -q -h 127.0.0.1 -p "$port" -U postgres -d postgres
+  for attempt in 1 2 3 4; do
+    ((attempt < 4)) || die "postgres: no free port after 3 tries"
+    port=$(pick_port postgres)
+    log "postgres on 127.0.0.1:$port"
+    offset=$(log_size "$logfile")
+    spawn postgres "$logfile" "${as[@]}" "$pg_bin/postgres" -D "$data" -p "$port"
+    wait_ready postgres "$logfile" "$offset" \
+      "$pg_bin/pg_isready" -q -h 127.0.0.1 -p "$port" -U postgres -d postgres && break
+  done
   local psql=("$pg_bin/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$port" -U postgres -d postgres)
   if [[ -z $("${psql[@]}" -tAc "select 1 from pg_roles where rolname = 'trace'") ]]; then
     "${psql[@]}" -c "create role trace login createdb" >>"$logfile" 2>&1 || die "create role failed"
@@ -336,6 +378,7 @@ setup_mqtt_acl() {
     ctrl_must createRole gateway
     ctrl_must addRoleACL gateway subscribePattern 'trace/v1/+/+/up' allow
     # Mosquitto 2.0.11 checks a shared subscription against the whole filter, prefix included.
+    # shellcheck disable=SC2016  # a literal topic filter
     ctrl_must addRoleACL gateway subscribePattern '$share/+/trace/v1/+/+/up' allow
     ctrl_must addRoleACL gateway publishClientReceive 'trace/v1/+/+/up' allow
     ctrl_must addRoleACL gateway publishClientSend 'trace/v1/+/+/receipt' allow
@@ -376,14 +419,18 @@ start_mosquitto() {
       "$m/dynamic-security.json" >"$m/dynamic-security.json.new"
     mv "$m/dynamic-security.json.new" "$m/dynamic-security.json"
   fi
-  mqtt_port=$(pick_port mosquitto)
-  local plugin
+  local plugin offset attempt
   plugin=$(dynsec_plugin)
-  sed -e "s|@PORT@|$mqtt_port|g" -e "s|@DIR@|$dir|g" -e "s|@USER@|$(id -un)|g" \
-    -e "s|@DYNSEC_PLUGIN@|$plugin|g" "$root/deploy/mosquitto/mosquitto.conf.in" >"$m/mosquitto.conf"
-  log "mosquitto on 127.0.0.1:$mqtt_port"
-  spawn mosquitto "$logfile" mosquitto -c "$m/mosquitto.conf"
-  wait_until mosquitto "$dir/pids/mosquitto" "$logfile" ctrl getDefaultACLAccess
+  for attempt in 1 2 3 4; do
+    ((attempt < 4)) || die "mosquitto: no free port after 3 tries"
+    mqtt_port=$(pick_port mosquitto)
+    sed -e "s|@PORT@|$mqtt_port|g" -e "s|@DIR@|$dir|g" -e "s|@USER@|$(id -un)|g" \
+      -e "s|@DYNSEC_PLUGIN@|$plugin|g" "$root/deploy/mosquitto/mosquitto.conf.in" >"$m/mosquitto.conf"
+    log "mosquitto on 127.0.0.1:$mqtt_port"
+    offset=$(log_size "$logfile")
+    spawn mosquitto "$logfile" mosquitto -c "$m/mosquitto.conf"
+    wait_ready mosquitto "$logfile" "$offset" ctrl getDefaultACLAccess && break
+  done
   setup_mqtt_acl
   env_lines+=(
     "export TRACE_MQTT_URL=tcp://127.0.0.1:$mqtt_port"
@@ -412,14 +459,18 @@ start_anvil() {
     [[ -x $anvil_bin ]] || die "anvil not installed at $anvil_bin"
   fi
   mkdir -p "$a"
-  local port
-  port=$(pick_port anvil)
-  log "anvil on 127.0.0.1:$port"
-  # --state loads the chain at start and writes it at exit; --state-interval also writes it
-  # every few seconds, so even a killed anvil keeps most of its chain.
-  spawn anvil "$logfile" "$anvil_bin" --host 127.0.0.1 --port "$port" --chain-id 31337 \
-    --block-time 1 --state "$a/state.json" --state-interval 2
-  wait_until anvil "$dir/pids/anvil" "$logfile" chain_id_is "$port" 0x7a69
+  local port offset attempt
+  for attempt in 1 2 3 4; do
+    ((attempt < 4)) || die "anvil: no free port after 3 tries"
+    port=$(pick_port anvil)
+    log "anvil on 127.0.0.1:$port"
+    offset=$(log_size "$logfile")
+    # --state loads the chain at start and writes it at exit; --state-interval also writes it
+    # every few seconds, so even a killed anvil keeps most of its chain.
+    spawn anvil "$logfile" "$anvil_bin" --host 127.0.0.1 --port "$port" --chain-id 31337 \
+      --block-time 1 --state "$a/state.json" --state-interval 2
+    wait_ready anvil "$logfile" "$offset" chain_id_is "$port" 0x7a69 && break
+  done
   env_lines+=("export TRACE_CHAIN_RPC=http://127.0.0.1:$port")
 }
 
@@ -451,6 +502,7 @@ start_services() {
     fi
     log "starting $name"
     # The service reads its configuration from the stack's environment.
+    # shellcheck disable=SC2016  # expanded by the inner bash
     spawn "$name" "$dir/logs/$name.log" bash -c 'set -a; source "$1"; shift; exec "$@"' _ \
       "$dir/env.partial" "$exe"
   done

@@ -1,0 +1,564 @@
+#!/usr/bin/env bash
+# Starts and stops the real servers of a trace stack, with all their data in one directory.
+#
+#   deploy/stack.sh up DIR [--services] [--only postgres,mosquitto,anvil]
+#   deploy/stack.sh down DIR
+#
+# `up` starts PostgreSQL 15, Mosquitto 2 (dynamic security) and anvil on free 127.0.0.1 ports,
+# waits until each answers, applies the migrations (build/bin/trace-admin migrate, when built),
+# with --services also starts the project's services that exist in build/bin, and writes
+# DIR/env: one `export NAME=value` a line (TRACE_DB_URL, TRACE_MQTT_URL, TRACE_CHAIN_RPC, the MQTT
+# admin and gateway credentials, TRACE_KEYS_DIR, TRACE_STACK_DIR), for the servers started only.
+#
+# Every process `up` starts runs in its own session (setsid), and DIR/pids/NAME holds
+# "PID STARTTIME" of its leader. `down` signals exactly those leaders (after checking that the
+# PID still belongs to the process that was started), waits for their whole process groups to
+# exit, kills what is left after a timeout, and leaves nothing behind. `down` works on a
+# half-started DIR and on one that is already down.
+#
+# `up` on a DIR whose servers still run refuses (exit 1). `up` on a DIR that was brought down
+# starts the same servers on the same data (PostgreSQL cluster, Mosquitto persistence and
+# dynamic-security users, anvil's chain state), on the same ports when they are still free.
+# A failed `up` stops whatever it had started before exiting non-zero.
+#
+# Test-stack only: PostgreSQL trusts every connection on 127.0.0.1 and its socket (no password),
+# and Mosquitto listens without TLS; both listen on loopback only. When run as root, PostgreSQL
+# runs as the `postgres` account (or a system account `trace`, created if neither exists).
+#
+# Environment: TRACE_BIN_DIR (default ROOT/build/bin) is where trace-admin and the services are.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+bin_dir=${TRACE_BIN_DIR:-$root/build/bin}
+pg_bin=${TRACE_PG_BIN:-/usr/lib/postgresql/15/bin}
+anvil_bin=$root/deploy/node_modules/.bin/anvil
+all_servers=(postgres mosquitto anvil)
+# Project services started by --services, in start order, when their executable exists in
+# bin_dir. Later issues add trace-gateway, trace-anchor, trace-api here.
+services=()
+stop_timeout=${TRACE_STOP_TIMEOUT:-15}
+ready_timeout=${TRACE_READY_TIMEOUT:-60}
+
+log() { echo "stack: $*" >&2; }
+die() {
+  log "error: $*"
+  exit 1
+}
+
+usage() {
+  cat >&2 <<'EOF'
+usage: deploy/stack.sh up DIR [--services] [--only postgres,mosquitto,anvil]
+       deploy/stack.sh down DIR
+EOF
+  exit 2
+}
+
+# ---------------------------------------------------------------------------------------------
+# Processes
+
+# The start time of PID in clock ticks since boot (field 22 of /proc/PID/stat), or nothing.
+start_time() {
+  local line
+  { read -r line <"/proc/$1/stat"; } 2>/dev/null || return 0
+  # The command name (field 2) may hold spaces; the fields after it start past the last ')'.
+  # shellcheck disable=SC2086
+  set -- ${line##*) }
+  echo "${20}"
+}
+
+# Succeeds while the process recorded as "PID STARTTIME" in FILE is the one still running.
+recorded_alive() {
+  local file=$1 pid st
+  [[ -f $file ]] || return 1
+  read -r pid st <"$file" || return 1
+  [[ -n ${pid:-} && -n ${st:-} ]] || return 1
+  [[ "$(start_time "$pid")" == "$st" ]]
+}
+
+# Adds to the associative array `tracked` (pid -> start time) every process in the process
+# group LEADER and every descendant of a tracked process, and sets `alive` to the tracked
+# processes that still run. PostgreSQL's backends put themselves in sessions of their own,
+# so the group alone would miss them; after their postmaster dies they are reparented, so
+# they must be tracked before it is signalled.
+declare -A tracked=()
+scan_tree() {
+  local leader=$1 f line pid ppid pgrp st pass
+  local -A ppid_of=() pgrp_of=() st_of=()
+  for f in /proc/[0-9]*/stat; do
+    { read -r line <"$f"; } 2>/dev/null || continue
+    pid=${line%% *}
+    # shellcheck disable=SC2086
+    set -- ${line##*) }
+    ppid_of[$pid]=$2 pgrp_of[$pid]=$3 st_of[$pid]=${20}
+  done
+  for pass in 1 2 3; do
+    for pid in "${!st_of[@]}"; do
+      [[ -n ${tracked[$pid]:-} ]] && continue
+      ppid=${ppid_of[$pid]}
+      if [[ ${pgrp_of[$pid]} == "$leader" ]] ||
+        [[ -n ${tracked[$ppid]:-} && ${st_of[$ppid]:-} == "${tracked[$ppid]}" ]]; then
+        tracked[$pid]=${st_of[$pid]}
+      fi
+    done
+  done
+  alive=()
+  for pid in "${!tracked[@]}"; do
+    [[ ${st_of[$pid]:-} == "${tracked[$pid]}" ]] && alive+=("$pid")
+  done
+  return 0
+}
+
+# PIDs of the processes whose process group is PGID.
+group_members() {
+  local pgid=$1 f line
+  for f in /proc/[0-9]*/stat; do
+    { read -r line <"$f"; } 2>/dev/null || continue
+    # shellcheck disable=SC2086
+    set -- ${line##*) }
+    [[ "${3:-}" == "$pgid" ]] && echo "${line%% *}"
+  done
+  return 0
+}
+
+# Starts a command in its own session with stdin from /dev/null and output to LOG, and
+# records it as DIR/pids/NAME. Sets `started_pid`.
+spawn() {
+  local name=$1 logfile=$2
+  shift 2
+  setsid "$@" </dev/null >>"$logfile" 2>&1 &
+  started_pid=$!
+  local st=""
+  for _ in 1 2 3 4 5 6 7 8 9 10; do
+    st=$(start_time "$started_pid")
+    [[ -n $st ]] && break
+    sleep 0.05
+  done
+  [[ -n $st ]] || die "$name exited at once; see $logfile"
+  echo "$started_pid $st" >"$dir/pids/$name"
+}
+
+# Stops the process recorded in DIR/pids/NAME with SIGNAL and waits until it, its process
+# group and its descendants are gone; SIGKILL for all of them after stop_timeout seconds.
+# Removes the record when nothing is left.
+stop_one() {
+  local name=$1 sig=$2 file="$dir/pids/$1" pid st
+  [[ -f $file ]] || return 0
+  read -r pid st <"$file" || true
+  if [[ -z ${pid:-} || -z ${st:-} ]]; then
+    rm -f "$file"
+    return 0
+  fi
+  tracked=()
+  alive=()
+  # The leader started its own session, so its group id is its pid. While any member of
+  # that group lives the id cannot be reused, so whatever is in it is ours.
+  if recorded_alive "$file"; then tracked[$pid]=$st; fi
+  scan_tree "$pid"
+  if recorded_alive "$file"; then
+    log "stopping $name (pid $pid)"
+    kill "-$sig" "$pid" 2>/dev/null || true
+  elif ((${#alive[@]})); then
+    log "stopping what is left of $name: ${alive[*]}"
+    kill -TERM "${alive[@]}" 2>/dev/null || true
+  fi
+  local deadline=$((SECONDS + stop_timeout)) killed=0
+  while :; do
+    scan_tree "$pid"
+    ((${#alive[@]})) || break
+    if ((SECONDS >= deadline)); then
+      ((killed == 0)) || die "$name: processes ${alive[*]} survive SIGKILL"
+      log "$name did not stop within ${stop_timeout}s; killing ${alive[*]}"
+      kill -KILL "${alive[@]}" 2>/dev/null || true
+      killed=1
+      deadline=$((SECONDS + 5))
+    fi
+    sleep 0.1
+  done
+  rm -f "$file"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Ports
+
+port_free() {
+  ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# A port on 127.0.0.1 that nothing listens on. Prefers the one recorded for NAME by an earlier
+# `up` of this DIR, so clients that kept the URL reconnect after a restart.
+pick_port() {
+  local name=$1 file="$dir/ports/$1" port
+  if [[ -f $file ]]; then
+    port=$(cat "$file")
+    if port_free "$port"; then
+      echo "$port"
+      return
+    fi
+  fi
+  if command -v python3 >/dev/null 2>&1; then
+    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  else
+    while :; do
+      port=$((20000 + RANDOM % 40000))
+      port_free "$port" && break
+    done
+  fi
+  echo "$port" >"$file"
+  echo "$port"
+}
+
+wait_until() {
+  local what=$1 pidfile=$2 logfile=$3
+  shift 3
+  local deadline=$((SECONDS + ready_timeout))
+  until "$@" >/dev/null 2>&1; do
+    recorded_alive "$pidfile" || {
+      tail -n 20 "$logfile" >&2 || true
+      die "$what exited while starting; see $logfile"
+    }
+    ((SECONDS < deadline)) || die "$what not ready after ${ready_timeout}s; see $logfile"
+    sleep 0.2
+  done
+}
+
+random_secret() {
+  head -c 24 /dev/urandom | base64 | tr -d '/+=' | head -c 32
+}
+
+# ---------------------------------------------------------------------------------------------
+# PostgreSQL
+
+pg_user=""
+as_pg() {
+  if [[ -n $pg_user ]]; then
+    setpriv --reuid="$pg_user" --regid="$(id -g "$pg_user")" --init-groups -- "$@"
+  else
+    "$@"
+  fi
+}
+
+choose_pg_user() {
+  [[ $(id -u) -eq 0 ]] || return 0
+  if id -u postgres >/dev/null 2>&1; then
+    pg_user=postgres
+  else
+    id -u trace >/dev/null 2>&1 ||
+      useradd --system --no-create-home --shell /usr/sbin/nologin trace
+    pg_user=trace
+  fi
+  # The server account must be able to reach DIR; a mktemp directory is 0700.
+  if ! as_pg test -x "$dir"; then
+    chmod o+x "$dir"
+    as_pg test -x "$dir" || die "the $pg_user account cannot reach $dir (a parent directory is closed)"
+  fi
+}
+
+start_postgres() {
+  local data="$dir/postgres/data" run="$dir/postgres/run" logfile="$dir/logs/postgres.log"
+  choose_pg_user
+  mkdir -p "$dir/postgres" "$run"
+  [[ -z $pg_user ]] || chown -R "$pg_user:" "$dir/postgres"
+  chmod 0700 "$dir/postgres"
+  if [[ ! -f $data/PG_VERSION ]]; then
+    log "initdb $data"
+    as_pg "$pg_bin/initdb" -D "$data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 \
+      --no-instructions >>"$logfile" 2>&1 || die "initdb failed; see $logfile"
+    # A socket path longer than 107 bytes cannot be bound; then TCP only.
+    local sockets="'$run'"
+    ((${#run} + 20 < 107)) || sockets="''"
+    cat >>"$data/postgresql.conf" <<EOF
+
+# trace test stack (deploy/stack.sh); the port is given on the command line.
+listen_addresses = '127.0.0.1'
+unix_socket_directories = $sockets
+fsync = on
+synchronous_commit = on
+full_page_writes = on
+max_connections = 200
+logging_collector = off
+log_line_prefix = '%m [%p] %q%u@%d '
+EOF
+  fi
+  local port
+  port=$(pick_port postgres)
+  log "postgres on 127.0.0.1:$port"
+  # As root, setpriv execs the server under the PostgreSQL account without forking, so the
+  # recorded PID is the postmaster itself.
+  local as=()
+  [[ -z $pg_user ]] || as=(setpriv --reuid="$pg_user" --regid="$(id -g "$pg_user")" --init-groups --)
+  spawn postgres "$logfile" "${as[@]}" "$pg_bin/postgres" -D "$data" -p "$port"
+  wait_until postgres "$dir/pids/postgres" "$logfile" \
+    "$pg_bin/pg_isready" -q -h 127.0.0.1 -p "$port" -U postgres -d postgres
+  local psql=("$pg_bin/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$port" -U postgres -d postgres)
+  if [[ -z $("${psql[@]}" -tAc "select 1 from pg_roles where rolname = 'trace'") ]]; then
+    "${psql[@]}" -c "create role trace login createdb" >>"$logfile" 2>&1 || die "create role failed"
+  fi
+  if [[ -z $("${psql[@]}" -tAc "select 1 from pg_database where datname = 'trace'") ]]; then
+    "${psql[@]}" -c "create database trace owner trace" >>"$logfile" 2>&1 || die "create database failed"
+  fi
+  env_lines+=("export TRACE_DB_URL=postgresql://trace@127.0.0.1:$port/trace")
+}
+
+# ---------------------------------------------------------------------------------------------
+# Mosquitto
+
+dynsec_plugin() {
+  local p
+  for p in /usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so \
+    /usr/lib/*/mosquitto_dynamic_security.so /usr/lib/mosquitto_dynamic_security.so; do
+    [[ -f $p ]] && {
+      echo "$p"
+      return
+    }
+  done
+  die "mosquitto_dynamic_security.so not found (install the mosquitto package)"
+}
+
+mqtt_admin_user=trace-admin
+mqtt_gateway_user=gateway
+
+ctrl() {
+  mosquitto_ctrl -h 127.0.0.1 -p "$mqtt_port" -u "$mqtt_admin_user" -P "$mqtt_admin_pass" dynsec "$@"
+}
+# mosquitto_ctrl 2.0.11 exits 0 even when the broker answers an error; it prints "Error" then.
+ctrl_must() {
+  local out
+  out=$(ctrl "$@" 2>&1) || die "mosquitto_ctrl dynsec $1: $out"
+  echo "dynsec $1 ${2:-}: $out" >>"$dir/logs/mosquitto-ctrl.log"
+  [[ $out != *Error* ]] || die "mosquitto_ctrl dynsec $1: $out"
+}
+
+# The broker's ACLs: deny by default; the `gateway` role reads every device's up topic (also
+# through the shared subscription) and writes every receipt topic. Devices get their own
+# client and role from `trace-admin device register` (deploy/mosquitto/README.md).
+setup_mqtt_acl() {
+  if ! ctrl getRole gateway 2>/dev/null | grep -q '^Rolename:'; then
+    ctrl_must createRole gateway
+    ctrl_must addRoleACL gateway subscribePattern 'trace/v1/+/+/up' allow
+    # Mosquitto 2.0.11 checks a shared subscription against the whole filter, prefix included.
+    ctrl_must addRoleACL gateway subscribePattern '$share/+/trace/v1/+/+/up' allow
+    ctrl_must addRoleACL gateway publishClientReceive 'trace/v1/+/+/up' allow
+    ctrl_must addRoleACL gateway publishClientSend 'trace/v1/+/+/receipt' allow
+  fi
+  if ! ctrl getClient "$mqtt_gateway_user" 2>/dev/null | grep -q '^Username:'; then
+    ctrl_must createClient "$mqtt_gateway_user" -p "$mqtt_gateway_pass"
+    ctrl_must addClientRole "$mqtt_gateway_user" gateway
+  fi
+  local acl
+  acl=$(ctrl getDefaultACLAccess 2>/dev/null)
+  [[ $(tr -d ' ' <<<"$acl") == *"publishClientSend:deny"*"publishClientReceive:deny"*"subscribe:deny"* ]] ||
+    die "the broker's default ACL access is not deny: $acl"
+}
+
+start_mosquitto() {
+  local m="$dir/mosquitto" logfile="$dir/logs/mosquitto.log" creds="$dir/mosquitto/credentials"
+  mkdir -p "$m"
+  chmod 0700 "$m"
+  if [[ -f $creds ]]; then
+    # shellcheck disable=SC1090
+    source "$creds"
+  else
+    mqtt_admin_pass=$(random_secret)
+    mqtt_gateway_pass=$(random_secret)
+    (
+      umask 077
+      printf 'mqtt_admin_pass=%s\nmqtt_gateway_pass=%s\n' "$mqtt_admin_pass" "$mqtt_gateway_pass" >"$creds"
+    )
+  fi
+  if [[ ! -f $m/dynamic-security.json ]]; then
+    mosquitto_ctrl dynsec init "$m/dynamic-security.json" "$mqtt_admin_user" "$mqtt_admin_pass" \
+      >>"$logfile" 2>&1 || die "mosquitto_ctrl dynsec init failed; see $logfile"
+    # Deny by default: a client may send, receive or subscribe only where a role allows it.
+    # (Set in the file before the first start: `mosquitto_ctrl dynsec setDefaultACLAccess`
+    # of 2.0.11 sends nothing the broker applies.)
+    jq '.defaultACLAccess = {"publishClientSend": false, "publishClientReceive": false,
+                             "subscribe": false, "unsubscribe": true}' \
+      "$m/dynamic-security.json" >"$m/dynamic-security.json.new"
+    mv "$m/dynamic-security.json.new" "$m/dynamic-security.json"
+  fi
+  mqtt_port=$(pick_port mosquitto)
+  local plugin
+  plugin=$(dynsec_plugin)
+  sed -e "s|@PORT@|$mqtt_port|g" -e "s|@DIR@|$dir|g" -e "s|@USER@|$(id -un)|g" \
+    -e "s|@DYNSEC_PLUGIN@|$plugin|g" "$root/deploy/mosquitto/mosquitto.conf.in" >"$m/mosquitto.conf"
+  log "mosquitto on 127.0.0.1:$mqtt_port"
+  spawn mosquitto "$logfile" mosquitto -c "$m/mosquitto.conf"
+  wait_until mosquitto "$dir/pids/mosquitto" "$logfile" ctrl getDefaultACLAccess
+  setup_mqtt_acl
+  env_lines+=(
+    "export TRACE_MQTT_URL=tcp://127.0.0.1:$mqtt_port"
+    "export TRACE_MQTT_ADMIN_USERNAME=$mqtt_admin_user"
+    "export TRACE_MQTT_ADMIN_PASSWORD=$mqtt_admin_pass"
+    "export TRACE_MQTT_GATEWAY_USERNAME=$mqtt_gateway_user"
+    "export TRACE_MQTT_GATEWAY_PASSWORD=$mqtt_gateway_pass"
+  )
+}
+
+# ---------------------------------------------------------------------------------------------
+# anvil
+
+chain_id_is() {
+  local port=$1 want=$2 out
+  out=$(curl -sS -m 2 -H 'content-type: application/json' \
+    -d '{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}' "http://127.0.0.1:$port") || return 1
+  [[ $out == *"\"result\":\"$want\""* ]]
+}
+
+start_anvil() {
+  local a="$dir/anvil" logfile="$dir/logs/anvil.log"
+  if [[ ! -x $anvil_bin ]]; then
+    log "anvil missing; running deploy/setup.sh"
+    "$root/deploy/setup.sh" || true
+    [[ -x $anvil_bin ]] || die "anvil not installed at $anvil_bin"
+  fi
+  mkdir -p "$a"
+  local port
+  port=$(pick_port anvil)
+  log "anvil on 127.0.0.1:$port"
+  # --state loads the chain at start and writes it at exit; --state-interval also writes it
+  # every few seconds, so even a killed anvil keeps most of its chain.
+  spawn anvil "$logfile" "$anvil_bin" --host 127.0.0.1 --port "$port" --chain-id 31337 \
+    --block-time 1 --state "$a/state.json" --state-interval 2
+  wait_until anvil "$dir/pids/anvil" "$logfile" chain_id_is "$port" 0x7a69
+  env_lines+=("export TRACE_CHAIN_RPC=http://127.0.0.1:$port")
+}
+
+# ---------------------------------------------------------------------------------------------
+# Migrations and services
+
+# Applies the schema migrations with trace-admin when it is built; otherwise says so.
+migrate() {
+  local admin="$bin_dir/trace-admin"
+  if [[ ! -x $admin ]]; then
+    log "note: $admin not built; migrations not applied"
+    return 0
+  fi
+  log "trace-admin migrate"
+  (
+    # shellcheck disable=SC1091
+    source "$dir/env.partial"
+    "$admin" migrate
+  ) >>"$dir/logs/migrate.log" 2>&1 || die "trace-admin migrate failed; see $dir/logs/migrate.log"
+}
+
+start_services() {
+  local name exe
+  for name in "${services[@]}"; do
+    exe="$bin_dir/$name"
+    if [[ ! -x $exe ]]; then
+      log "note: $exe not built; not started"
+      continue
+    fi
+    log "starting $name"
+    # The service reads its configuration from the stack's environment.
+    spawn "$name" "$dir/logs/$name.log" bash -c 'set -a; source "$1"; shift; exec "$@"' _ \
+      "$dir/env.partial" "$exe"
+  done
+}
+
+# ---------------------------------------------------------------------------------------------
+# Commands
+
+any_running() {
+  local f
+  for f in "$dir"/pids/*; do
+    [[ -f $f ]] || continue
+    recorded_alive "$f" && return 0
+    # A leader gone with its group still alive (PostgreSQL backends) counts as running.
+    local pid
+    read -r pid _ <"$f" || continue
+    [[ -n $(group_members "$pid") ]] && return 0
+  done
+  return 1
+}
+
+cmd_down() {
+  [[ -d $dir ]] || {
+    log "$dir does not exist; nothing to stop"
+    return 0
+  }
+  mkdir -p "$dir/pids"
+  local f name
+  # Services first (anything that is not a server), then the servers in reverse start order.
+  for f in "$dir"/pids/*; do
+    [[ -f $f ]] || continue
+    name=$(basename "$f")
+    [[ " ${all_servers[*]} " == *" $name "* ]] || stop_one "$name" TERM
+  done
+  stop_one anvil TERM
+  stop_one mosquitto TERM
+  # SIGINT is PostgreSQL's fast shutdown: it does not wait for clients to disconnect.
+  stop_one postgres INT
+  log "down: $dir"
+}
+
+up_done=0
+on_up_exit() {
+  local rc=$?
+  if ((up_done == 0)); then
+    trap - EXIT
+    log "up failed; stopping what was started"
+    cmd_down || true
+    exit $((rc == 0 ? 1 : rc))
+  fi
+}
+
+cmd_up() {
+  local with_services=0 only="postgres,mosquitto,anvil"
+  while (($#)); do
+    case $1 in
+      --services) with_services=1 ;;
+      --only)
+        [[ $# -ge 2 ]] || usage
+        only=$2
+        shift
+        ;;
+      --only=*) only=${1#--only=} ;;
+      *) usage ;;
+    esac
+    shift
+  done
+  local want=() s
+  IFS=, read -r -a want <<<"$only"
+  for s in "${want[@]}"; do
+    [[ " ${all_servers[*]} " == *" $s "* ]] || die "unknown server '$s' (postgres, mosquitto, anvil)"
+  done
+
+  mkdir -p "$dir"
+  dir=$(cd "$dir" && pwd)
+  mkdir -p "$dir/pids" "$dir/ports" "$dir/logs"
+  if any_running; then
+    log "a stack is already running in $dir; run 'deploy/stack.sh down $dir' first"
+    exit 1
+  fi
+  trap on_up_exit EXIT
+  install -d -m 0700 "$dir/keys"
+  env_lines=()
+  rm -f "$dir/env"
+  for s in "${all_servers[@]}"; do
+    [[ " ${want[*]} " == *" $s "* ]] && "start_$s"
+  done
+  env_lines+=("export TRACE_KEYS_DIR=$dir/keys" "export TRACE_STACK_DIR=$dir")
+  printf '%s\n' "${env_lines[@]}" >"$dir/env.partial"
+  chmod 0600 "$dir/env.partial"
+  if [[ " ${want[*]} " == *" postgres "* ]]; then migrate; fi
+  if ((with_services)); then start_services; fi
+  mv "$dir/env.partial" "$dir/env"
+  up_done=1
+  trap - EXIT
+  log "up: $dir (environment in $dir/env)"
+}
+
+(($# >= 2)) || usage
+command=$1
+dir=$2
+shift 2
+case $command in
+  up) cmd_up "$@" ;;
+  down)
+    (($# == 0)) || usage
+    dir=$(cd "$dir" 2>/dev/null && pwd || echo "$dir")
+    cmd_down
+    ;;
+  *) usage ;;
+esac

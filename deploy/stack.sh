@@ -35,7 +35,7 @@ anvil_bin=$root/deploy/node_modules/.bin/anvil
 all_servers=(postgres mosquitto anvil)
 # Project services started by --services, in start order, when their executable exists in
 # bin_dir. Later issues add trace-gateway, trace-anchor, trace-api here.
-services=()
+services=(trace-gateway)
 stop_timeout=${TRACE_STOP_TIMEOUT:-15}
 ready_timeout=${TRACE_READY_TIMEOUT:-60}
 

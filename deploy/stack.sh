@@ -442,7 +442,15 @@ migrate() {
 }
 
 start_services() {
-  local name exe
+  local name exe admin="$bin_dir/trace-admin"
+  # The services sign with the platform keys; create them once if missing (never replaced).
+  if [[ -x $admin ]]; then
+    (
+      # shellcheck disable=SC1091
+      source "$dir/env.partial"
+      "$admin" keys
+    ) >>"$dir/logs/keys.log" 2>&1 || die "trace-admin keys failed; see $dir/logs/keys.log"
+  fi
   for name in "${services[@]}"; do
     exe="$bin_dir/$name"
     if [[ ! -x $exe ]]; then

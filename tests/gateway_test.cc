@@ -3,7 +3,10 @@
 // child process; a real Paho client plays the device, publishes signed
 // envelopes and checks every receipt's signature with the platform's receipt
 // key; the database is checked directly.
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -40,6 +43,24 @@ std::string ReadFile(const std::string& path) {
   std::stringstream s;
   s << in.rdbuf();
   return s.str();
+}
+
+// GET `path` from 127.0.0.1:`port`; the whole response, headers included.
+std::string HttpGet(int port, const std::string& path) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  std::string out;
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
+    std::string req = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+    (void)!write(fd, req.data(), req.size());
+    char buf[4096];
+    for (ssize_t n; (n = read(fd, buf, sizeof buf)) > 0;) out.append(buf, n);
+  }
+  close(fd);
+  return out;
 }
 
 class GatewaySystemTest : public ::testing::Test {
@@ -264,6 +285,14 @@ TEST_F(GatewaySystemTest, ZSigtermDrainsAndExitsZero) {
   }
   Receipt last = Send(*d, Sign(*d, Unsigned(*d, 21)));
   EXPECT_EQ(ReceiptStatusName(last.status), "accepted");
+  // /metrics and /healthz on the port the startup line names.
+  auto started = json::parse(ReadFile(*log_path_).substr(0, ReadFile(*log_path_).find('\n'))).as_object();
+  const int port = static_cast<int>(started.at("http_port").as_int64());
+  std::string metrics = HttpGet(port, "/metrics");
+  EXPECT_NE(metrics.find("trace_gateway_rejected_total{reason=\"seq_reused\"}"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("trace_gateway_commit_seconds_count"), std::string::npos);
+  EXPECT_EQ(metrics.find("trace_gateway_accepted_total 0\n"), std::string::npos) << metrics;
+  EXPECT_NE(HttpGet(port, "/healthz").find("200 OK"), std::string::npos);
   ASSERT_EQ(kill(gateway_pid_, SIGTERM), 0);
   int status = 0;
   ASSERT_EQ(waitpid(gateway_pid_, &status, 0), gateway_pid_);

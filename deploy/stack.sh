@@ -38,7 +38,7 @@ anvil_bin=$root/deploy/node_modules/.bin/anvil
 all_servers=(postgres mosquitto anvil)
 # Project services started by --services, in start order, when their executable exists in
 # bin_dir. Later issues add trace-gateway, trace-anchor, trace-api here.
-services=()
+services=(trace-gateway)
 stop_timeout=${TRACE_STOP_TIMEOUT:-15}
 ready_timeout=${TRACE_READY_TIMEOUT:-60}
 
@@ -493,7 +493,15 @@ migrate() {
 }
 
 start_services() {
-  local name exe
+  local name exe admin="$bin_dir/trace-admin"
+  # The services sign with the platform keys; create them once if missing (never replaced).
+  if [[ -x $admin ]]; then
+    (
+      # shellcheck disable=SC1091
+      source "$dir/env.partial"
+      "$admin" keys
+    ) >>"$dir/logs/keys.log" 2>&1 || die "trace-admin keys failed; see $dir/logs/keys.log"
+  fi
   for name in "${services[@]}"; do
     exe="$bin_dir/$name"
     if [[ ! -x $exe ]]; then

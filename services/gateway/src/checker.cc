@@ -1,0 +1,88 @@
+#include "checker.h"
+
+#include <string>
+
+#include <boost/json.hpp>
+
+#include "trace/common/epcis.h"
+#include "trace/common/time.h"
+
+namespace trace::gateway {
+namespace {
+
+std::string FormatMs(std::chrono::milliseconds ms) { return std::to_string(ms.count()) + " ms"; }
+
+}  // namespace
+
+Result<CheckOutcome> Checker::Check(std::string_view topic, std::string_view raw) const {
+  CheckOutcome out;
+  auto env = ParseEnvelope(raw);
+  if (!env) {
+    out.rejection = env.error();
+    return out;
+  }
+  if (auto t = CheckTopic(*env, topic); !t) {
+    out.rejection = t.error();
+    out.envelope = std::move(*env);
+    return out;
+  }
+  auto device = directory_.Lookup(env->org, env->device);
+  if (!device) return Fail(device.error());
+  if (!device->has_value()) {
+    out.rejection = Rejection{Reason::kUnknownDevice, "no device " + env->org + "/" + env->device};
+  } else if (!(*device)->active) {
+    out.rejection = Rejection{Reason::kRevokedDevice, "device " + env->org + "/" + env->device + " is revoked"};
+  } else if (!VerifyEnvelopeSignature(*env, (*device)->public_key)) {
+    out.rejection = Rejection{Reason::kBadSignature, "sig does not verify under the key of " + env->org + "/" +
+                                                         env->device};
+  } else {
+    out.deferred = CheckContent(*env);
+  }
+  out.envelope = std::move(*env);
+  return out;
+}
+
+std::optional<Rejection> Checker::CheckContent(const Envelope& envelope) const {
+  const auto limit = clock_.Now() + options_.max_clock_skew;
+  auto sent = ParseRfc3339(envelope.sent);
+  if (sent && sent->utc > limit) {
+    return Rejection{Reason::kClockSkew, "$.sent: " + envelope.sent + " is more than " +
+                                             FormatMs(options_.max_clock_skew) + " in the future"};
+  }
+  for (size_t i = 0; i < envelope.events.size(); ++i) {
+    const auto* event = envelope.events[i].if_object();
+    if (event == nullptr) continue;
+    const auto* t = event->if_contains("eventTime");
+    if (t == nullptr || !t->is_string()) continue;  // the EPCIS check below names it
+    auto when = ParseRfc3339(t->get_string());
+    if (when && when->utc > limit) {
+      return Rejection{Reason::kClockSkew, "$.events[" + std::to_string(i) + "].eventTime: " +
+                                               std::string(t->get_string()) + " is more than " +
+                                               FormatMs(options_.max_clock_skew) + " in the future"};
+    }
+  }
+  for (size_t i = 0; i < envelope.events.size(); ++i) {
+    Status s = epcis::ValidateEvent(envelope.events[i], "$.events[" + std::to_string(i) + "]");
+    if (!s.ok()) return Rejection{Reason::kSchema, s.message()};
+  }
+  return std::nullopt;
+}
+
+SeqDecision DecideSeq(uint64_t seq, std::string_view canonical, uint64_t last_seq,
+                      const std::optional<std::string>& stored_canonical) {
+  if (stored_canonical.has_value()) {
+    if (*stored_canonical == canonical) return {SeqDecision::kDuplicate, ""};
+    return {SeqDecision::kSeqReused, "seq " + std::to_string(seq) + " is already stored with different content"};
+  }
+  if (seq <= last_seq) {
+    return {SeqDecision::kSeqReused,
+            "seq " + std::to_string(seq) + " is not above the highest stored seq " + std::to_string(last_seq)};
+  }
+  if (seq > last_seq + 1) {
+    return {SeqDecision::kNew, "seq gap: " + std::to_string(seq - last_seq - 1) + " missing after " +
+                                   std::to_string(last_seq)};
+  }
+  return {SeqDecision::kNew, ""};
+}
+
+}  // namespace trace::gateway

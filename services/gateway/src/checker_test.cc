@@ -1,0 +1,184 @@
+// The Checker and the seq rule, one test per reason, with a fake directory and
+// clock (seams we own).
+#include "checker.h"
+
+#include <string>
+
+#include <boost/json.hpp>
+#include <gtest/gtest.h>
+
+#include "trace/common/ed25519.h"
+#include "trace/common/envelope.h"
+#include "trace/common/time.h"
+
+namespace trace::gateway {
+namespace {
+
+namespace json = boost::json;
+using std::chrono::minutes;
+using std::chrono::seconds;
+
+constexpr char kOrg[] = "green-valley-farm";
+constexpr char kDevice[] = "field-7-soil";
+constexpr char kTopic[] = "trace/v1/green-valley-farm/field-7-soil/up";
+
+std::chrono::system_clock::time_point T0() { return ParseRfc3339("2026-11-23T08:16:00.000Z").value().utc; }
+
+json::object Unsigned(uint64_t seq = 1042) {
+  json::object o = json::parse(R"({
+    "v": 1, "org": "green-valley-farm", "device": "field-7-soil",
+    "sent": "2026-11-23T08:15:30.250Z",
+    "events": [{"type": "ObjectEvent", "action": "OBSERVE", "bizStep": "sensor_reporting",
+                "eventTime": "2026-11-23T08:15:00.000Z", "eventTimeZoneOffset": "+01:00",
+                "epcList": ["urn:epc:id:sgtin:0614141.107346.2018"],
+                "readPoint": {"id": "urn:epc:id:sgln:9506000.13436.0"}}]
+  })").as_object();
+  o["seq"] = seq;
+  return o;
+}
+
+class CheckerTest : public ::testing::Test {
+ protected:
+  CheckerTest() : clock_(T0()), checker_(directory_, clock_, {.max_clock_skew = minutes(5)}) {
+    directory_.Put(kOrg, kDevice, DeviceInfo{key_.public_key(), true, 0});
+  }
+
+  std::string Sign(json::object o) { return SignEnvelope(std::move(o), key_).value().canonical_bytes; }
+
+  CheckOutcome Check(std::string_view raw, std::string_view topic = kTopic) {
+    auto out = checker_.Check(topic, raw);
+    EXPECT_TRUE(out.has_value()) << out.error();
+    return out.value_or(CheckOutcome{});
+  }
+
+  void ExpectRejected(const CheckOutcome& out, Reason reason, std::string_view detail_part = "") {
+    ASSERT_TRUE(out.rejection.has_value()) << "not rejected";
+    EXPECT_EQ(ReasonName(out.rejection->reason), ReasonName(reason)) << out.rejection->detail;
+    EXPECT_NE(out.rejection->detail.find(detail_part), std::string::npos) << out.rejection->detail;
+  }
+
+  Ed25519PrivateKey key_ = Ed25519PrivateKey::Generate();
+  FakeDeviceDirectory directory_;
+  FakeClock clock_;
+  Checker checker_;
+};
+
+TEST_F(CheckerTest, GoodEnvelopePassesEveryCheck) {
+  auto out = Check(Sign(Unsigned()));
+  EXPECT_FALSE(out.rejection.has_value()) << out.rejection->detail;
+  EXPECT_FALSE(out.deferred.has_value()) << out.deferred->detail;
+  ASSERT_TRUE(out.envelope.has_value());
+  EXPECT_EQ(out.envelope->seq, 1042u);
+}
+
+TEST_F(CheckerTest, TooLarge) { ExpectRejected(Check(std::string(kMaxEnvelopeBytes + 1, ' ')), Reason::kTooLarge); }
+
+TEST_F(CheckerTest, MalformedNotJsonNotObjectNotUtf8) {
+  ExpectRejected(Check("{not json"), Reason::kMalformed);
+  ExpectRejected(Check("[1,2]"), Reason::kMalformed);
+  ExpectRejected(Check("{\"a\":\"\xff\"}"), Reason::kMalformed);
+}
+
+TEST_F(CheckerTest, SchemaNamesThePath) {
+  json::object o = Unsigned();
+  o.erase("sent");
+  ExpectRejected(Check(json::serialize(o)), Reason::kSchema, "$.sent");
+}
+
+TEST_F(CheckerTest, TopicMismatch) {
+  json::object o = Unsigned();
+  o["org"] = "other-farm";
+  ExpectRejected(Check(Sign(o)), Reason::kTopicMismatch);
+}
+
+TEST_F(CheckerTest, UnknownDevice) {
+  json::object o = Unsigned();
+  o["device"] = "ghost";
+  ExpectRejected(Check(Sign(o), "trace/v1/green-valley-farm/ghost/up"), Reason::kUnknownDevice, "ghost");
+}
+
+TEST_F(CheckerTest, RevokedDevice) {
+  directory_.Put(kOrg, kDevice, DeviceInfo{key_.public_key(), false, 0});
+  ExpectRejected(Check(Sign(Unsigned())), Reason::kRevokedDevice);
+}
+
+TEST_F(CheckerTest, BadSignature) {
+  auto other = Ed25519PrivateKey::Generate();
+  std::string raw = SignEnvelope(Unsigned(), other).value().canonical_bytes;
+  ExpectRejected(Check(raw), Reason::kBadSignature);
+  // Changing a signed byte breaks the signature too.
+  std::string tampered = Sign(Unsigned());
+  tampered.replace(tampered.find("sensor_reporting"), 16, "sensor_reportinG");
+  ExpectRejected(Check(tampered), Reason::kBadSignature);
+}
+
+TEST_F(CheckerTest, DirectoryUnavailableIsNotADecision) {
+  directory_.set_unavailable(true);
+  auto out = checker_.Check(kTopic, Sign(Unsigned()));
+  ASSERT_FALSE(out.has_value());
+  EXPECT_EQ(out.error().code(), StatusCode::kUnavailable);
+}
+
+TEST_F(CheckerTest, ClockSkewOnSentIsDeferred) {
+  json::object o = Unsigned();
+  clock_.Set(T0() - minutes(10));  // sent is now 9.5 minutes in the future
+  auto out = Check(Sign(o));
+  EXPECT_FALSE(out.rejection.has_value());
+  ASSERT_TRUE(out.deferred.has_value());
+  EXPECT_EQ(out.deferred->reason, Reason::kClockSkew);
+  EXPECT_NE(out.deferred->detail.find("$.sent"), std::string::npos) << out.deferred->detail;
+}
+
+TEST_F(CheckerTest, ClockSkewOnEventTimeNamesTheEvent) {
+  json::object o = Unsigned();
+  o["events"].as_array()[0].as_object()["eventTime"] = "2026-11-23T08:25:00.000Z";  // 9 min ahead of T0
+  auto out = Check(Sign(o));
+  ASSERT_TRUE(out.deferred.has_value());
+  EXPECT_EQ(out.deferred->reason, Reason::kClockSkew);
+  EXPECT_NE(out.deferred->detail.find("$.events[0].eventTime"), std::string::npos) << out.deferred->detail;
+  // Within the bound: fine.
+  clock_.Set(T0() + minutes(5));
+  EXPECT_FALSE(Check(Sign(o)).deferred.has_value());
+}
+
+TEST_F(CheckerTest, ClockSkewBoundIsConfigurable) {
+  Checker strict(directory_, clock_, {.max_clock_skew = seconds(1)});
+  clock_.Set(T0() - minutes(1));  // sent is 29.75 s ahead
+  auto out = strict.Check(kTopic, Sign(Unsigned()));
+  ASSERT_TRUE(out.has_value());
+  ASSERT_TRUE(out->deferred.has_value());
+  EXPECT_EQ(out->deferred->reason, Reason::kClockSkew);
+  EXPECT_FALSE(Check(Sign(Unsigned())).deferred.has_value());  // 5 min bound: fine
+}
+
+TEST_F(CheckerTest, EpcisViolationIsSchemaWithEventPath) {
+  json::object o = Unsigned();
+  json::array events = o["events"].as_array();
+  events.push_back(events[0]);
+  events[1].as_object()["action"] = "JUMP";
+  o["events"] = events;
+  auto out = Check(Sign(o));
+  ASSERT_TRUE(out.deferred.has_value());
+  EXPECT_EQ(out.deferred->reason, Reason::kSchema);
+  EXPECT_NE(out.deferred->detail.find("$.events[1].action"), std::string::npos) << out.deferred->detail;
+}
+
+TEST(DecideSeq, NewDuplicateReusedAndGaps) {
+  EXPECT_EQ(DecideSeq(1, "a", 0, std::nullopt).kind, SeqDecision::kNew);
+  EXPECT_EQ(DecideSeq(1, "a", 0, std::nullopt).detail, "");
+  EXPECT_EQ(DecideSeq(5, "a", 5, std::string("a")).kind, SeqDecision::kDuplicate);
+  auto reused = DecideSeq(5, "a", 5, std::string("b"));
+  EXPECT_EQ(reused.kind, SeqDecision::kSeqReused);
+  EXPECT_NE(reused.detail.find("different content"), std::string::npos);
+  auto lower = DecideSeq(3, "a", 5, std::nullopt);
+  EXPECT_EQ(lower.kind, SeqDecision::kSeqReused);
+  EXPECT_NE(lower.detail.find("highest stored seq 5"), std::string::npos) << lower.detail;
+  // An older envelope re-sent with identical bytes is a duplicate, not reused.
+  EXPECT_EQ(DecideSeq(3, "a", 5, std::string("a")).kind, SeqDecision::kDuplicate);
+  auto gap = DecideSeq(10, "a", 5, std::nullopt);
+  EXPECT_EQ(gap.kind, SeqDecision::kNew);
+  EXPECT_EQ(gap.detail, "seq gap: 4 missing after 5");
+}
+
+}  // namespace
+}  // namespace trace::gateway

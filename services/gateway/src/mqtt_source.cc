@@ -1,0 +1,186 @@
+#include "mqtt_source.h"
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <random>
+#include <thread>
+
+#include <mqtt/async_client.h>
+
+#include "trace/common/log.h"
+
+namespace trace::gateway {
+
+struct MqttSource::Impl {
+  Options options;
+  Handler handler;
+  std::unique_ptr<mqtt::async_client> client;
+  std::atomic<bool> consuming{true};
+  std::atomic<bool> subscribed{false};
+  std::atomic<uint64_t> abandoned{0};
+
+  std::mutex mu;
+  std::condition_variable cv;
+  bool stop = false;
+  bool lost = true;  // needs a (re)connect
+  std::thread thread;
+
+  std::mutex pub_mu;
+  std::deque<mqtt::delivery_token_ptr> pending;
+
+  void Loop();
+  bool ConnectOnce(bool& first);
+};
+
+MqttSource::MqttSource(Options options, Handler on_message) : impl_(std::make_unique<Impl>()) {
+  impl_->options = std::move(options);
+  impl_->handler = std::move(on_message);
+}
+
+MqttSource::~MqttSource() { Disconnect(std::chrono::seconds(1)); }
+
+Status MqttSource::Start() {
+  try {
+    impl_->client = std::make_unique<mqtt::async_client>(impl_->options.url, impl_->options.client_id,
+                                                         mqtt::create_options(MQTTVERSION_5));
+  } catch (const std::exception& e) {
+    return InvalidArgument(std::string("mqtt client: ") + e.what());
+  }
+  Impl* impl = impl_.get();
+  impl->client->set_message_callback([impl](mqtt::const_message_ptr msg) {
+    if (!impl->consuming.load()) {
+      impl->abandoned.fetch_add(1);
+      return;
+    }
+    impl->handler(msg->get_topic(), msg->to_string());
+  });
+  impl->client->set_connection_lost_handler([impl](const std::string& cause) {
+    log::Warn("mqtt connection lost", {{"cause", cause}});
+    std::lock_guard lock(impl->mu);
+    impl->lost = true;
+    impl->subscribed = false;
+    impl->cv.notify_all();
+  });
+  impl->thread = std::thread([impl] { impl->Loop(); });
+  return OkStatus();
+}
+
+bool MqttSource::Impl::ConnectOnce(bool& first) {
+  try {
+    mqtt::properties props{
+        {mqtt::property::SESSION_EXPIRY_INTERVAL, static_cast<int>(options.session_expiry.count())},
+        {mqtt::property::RECEIVE_MAXIMUM, options.receive_maximum},
+    };
+    auto opts = mqtt::connect_options_builder()
+                    .mqtt_version(MQTTVERSION_5)
+                    .clean_start(false)
+                    .properties(props)
+                    .keep_alive_interval(std::chrono::seconds(20))
+                    .connect_timeout(std::chrono::seconds(10))
+                    .user_name(options.username)
+                    .password(options.password)
+                    .automatic_reconnect(false)
+                    .finalize();
+    auto tok = client->connect(opts);
+    tok->wait();
+    const bool session_present = tok->get_connect_response().is_session_present();
+    if (first || !session_present) {
+      const std::string filter = "$share/" + options.share_group + "/trace/v1/+/+/up";
+      client->subscribe(filter, 1)->wait();
+      log::Info("subscribed", {{"filter", filter}, {"session_present", session_present}});
+    } else {
+      log::Info("reconnected; session present, subscription kept");
+    }
+    first = false;
+    subscribed = true;
+    return true;
+  } catch (const std::exception& e) {
+    log::Warn("mqtt connect failed", {{"url", options.url}, {"error", e.what()}});
+    try {
+      if (client->is_connected()) client->disconnect()->wait_for(std::chrono::seconds(2));
+    } catch (const std::exception&) {
+    }
+    return false;
+  }
+}
+
+void MqttSource::Impl::Loop() {
+  std::mt19937_64 rng(std::random_device{}());
+  bool first = true;
+  auto backoff = std::chrono::milliseconds(500);
+  std::unique_lock lock(mu);
+  while (!stop) {
+    if (!lost) {
+      cv.wait(lock, [&] { return stop || lost; });
+      continue;
+    }
+    lost = false;
+    lock.unlock();
+    const bool ok = ConnectOnce(first);
+    lock.lock();
+    if (ok) {
+      backoff = std::chrono::milliseconds(500);
+      continue;
+    }
+    lost = true;
+    // Full jitter: sleep a random time in [0, backoff], so gateways that lost
+    // the broker together do not come back together.
+    std::uniform_int_distribution<int64_t> pick(100, backoff.count());
+    cv.wait_for(lock, std::chrono::milliseconds(pick(rng)), [&] { return stop; });
+    backoff = std::min(backoff * 2, std::chrono::milliseconds(30000));
+  }
+}
+
+bool MqttSource::subscribed() const { return impl_->subscribed.load(); }
+
+Status MqttSource::Publish(const std::string& topic, const std::string& payload) {
+  if (!impl_->client || !impl_->client->is_connected()) return Unavailable("mqtt: not connected");
+  try {
+    std::lock_guard lock(impl_->pub_mu);
+    auto& pending = impl_->pending;
+    while (!pending.empty() && pending.front()->is_complete()) pending.pop_front();
+    // Bound the publications in flight; wait for the oldest when too many.
+    while (pending.size() >= 256) {
+      pending.front()->wait_for(std::chrono::seconds(10));
+      pending.pop_front();
+    }
+    pending.push_back(impl_->client->publish(topic, payload.data(), payload.size(), 1, false));
+    return OkStatus();
+  } catch (const std::exception& e) {
+    return Unavailable(std::string("mqtt publish: ") + e.what());
+  }
+}
+
+void MqttSource::StopConsuming() { impl_->consuming = false; }
+
+void MqttSource::Disconnect(std::chrono::milliseconds timeout) {
+  {
+    std::lock_guard lock(impl_->mu);
+    if (impl_->stop) return;
+    impl_->stop = true;
+    impl_->cv.notify_all();
+  }
+  if (impl_->thread.joinable()) impl_->thread.join();
+  if (!impl_->client) return;
+  try {
+    {
+      std::lock_guard lock(impl_->pub_mu);
+      const auto deadline = std::chrono::steady_clock::now() + timeout;
+      for (auto& t : impl_->pending) {
+        auto left = deadline - std::chrono::steady_clock::now();
+        if (left <= std::chrono::steady_clock::duration::zero()) break;
+        t->wait_for(std::chrono::duration_cast<std::chrono::milliseconds>(left));
+      }
+      impl_->pending.clear();
+    }
+    if (impl_->client->is_connected()) impl_->client->disconnect()->wait_for(timeout);
+  } catch (const std::exception& e) {
+    log::Warn("mqtt disconnect", {{"error", e.what()}});
+  }
+}
+
+uint64_t MqttSource::abandoned() const { return impl_->abandoned.load(); }
+
+}  // namespace trace::gateway

@@ -1,0 +1,75 @@
+// The gateway's MQTT 5 connection (Eclipse Paho C++): consumes the shared
+// subscription $share/{group}/trace/v1/+/+/up at QoS 1 and publishes receipts.
+//
+// Session: a stable client id, clean start off and a session expiry (default
+// one day), so the broker keeps queuing our QoS 1 messages while we restart.
+// Reconnects run on a thread of ours (not Paho's automatic reconnect, which
+// has no jitter): exponential back-off from 0.5 s to 30 s with full jitter.
+// After every connect whose CONNACK says no session is present (the first one,
+// or after the session expired) the subscription is made again.
+//
+// Hand-off: Paho calls `on_message` on its own thread, one message at a time.
+// The handler is expected to push into a bounded queue and may block there when
+// the queue is full. We chose this over Paho's consume() queue: the consumer
+// queue of Paho 1.2 is another unbounded-by-default buffer in front of ours,
+// while blocking the callback keeps memory bounded by our queue alone and
+// pushes back on the broker: Paho sends the PUBACK only when the callback
+// returns, and the broker stops sending once Receive Maximum messages are
+// unacknowledged, keeping the rest in our persistent session.
+//
+// Thread-safe: Publish may be called from any thread.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "trace/common/status.h"
+
+namespace trace::gateway {
+
+class MqttSource {
+ public:
+  struct Options {
+    std::string url;        // tcp://host:port
+    std::string client_id;  // stable across restarts
+    std::string username, password;
+    std::string share_group = "trace-gateways";
+    std::chrono::seconds session_expiry = std::chrono::hours(24);
+    int receive_maximum = 100;  // unacknowledged QoS 1 messages the broker may send us
+  };
+  using Handler = std::function<void(std::string topic, std::string payload)>;
+
+  MqttSource(Options options, Handler on_message);
+  ~MqttSource();  // Disconnect()
+
+  // Starts connecting in the background (returns at once); the first
+  // successful subscription is logged ("subscribed"). InvalidArgument when
+  // the URL or options are unusable.
+  Status Start();
+
+  // True after the subscription was confirmed on the current connection.
+  bool subscribed() const;
+
+  // Publishes `payload` at QoS 1 (retain off). Waits only when too many earlier
+  // publications are still unacknowledged. Unavailable while disconnected.
+  Status Publish(const std::string& topic, const std::string& payload);
+
+  // From now on messages are no longer handed to the handler (they are
+  // acknowledged by Paho but unanswered; devices re-send them). For draining.
+  void StopConsuming();
+
+  // Waits up to `timeout` for outstanding publications, then disconnects and
+  // stops reconnecting. Idempotent.
+  void Disconnect(std::chrono::milliseconds timeout = std::chrono::seconds(5));
+
+  // Messages dropped because consumption had stopped.
+  uint64_t abandoned() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace trace::gateway

@@ -31,7 +31,7 @@ TEST(ReceiptKeys, FromFlagDocumentAndKeysDir) {
   EXPECT_EQ((*keys)[2], platform->receipt.public_key());
 
   EXPECT_EQ(LoadReceiptKeys({}).error().code(), StatusCode::kNotFound);
-  EXPECT_EQ(LoadReceiptKeys({.key_b64url = "not-a-key"}).error().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(LoadReceiptKeys(ReceiptKeySources{"not-a-key", "", ""}).error().code(), StatusCode::kInvalidArgument);
   EXPECT_FALSE(ReceiptKeysFromDocument(R"({"receipt":[{"id":"r","public_key":"AAAA"}]})"));
   EXPECT_FALSE(ReceiptKeysFromDocument(R"({"log":{}})"));
   std::filesystem::remove_all(dir);

@@ -42,9 +42,14 @@ MqttLink::~MqttLink() {
 Result<std::unique_ptr<MqttLink>> MqttLink::Connect(const MqttOptions& options, const std::string& org,
                                                     const std::string& device, const Credentials& credentials,
                                                     ReceiptQueue* queue) {
-  std::unique_ptr<Impl> impl;
   // The broker's ACL expects client id = username = "{org}/{device}".
-  std::string client_id = org + "/" + device;
+  return ConnectAs(options, org + "/" + device, org, device, credentials, queue);
+}
+
+Result<std::unique_ptr<MqttLink>> MqttLink::ConnectAs(const MqttOptions& options, const std::string& client_id,
+                                                      const std::string& org, const std::string& device,
+                                                      const Credentials& credentials, ReceiptQueue* queue) {
+  std::unique_ptr<Impl> impl;
   try {
     impl = std::make_unique<Impl>(options.url, client_id);
   } catch (const std::exception& e) {

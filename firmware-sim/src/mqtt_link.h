@@ -64,6 +64,12 @@ class MqttLink {
   static Result<std::unique_ptr<MqttLink>> Connect(const MqttOptions& options, const std::string& org,
                                                    const std::string& device, const Credentials& credentials,
                                                    ReceiptQueue* queue);
+  // The same with another client id (fault mode's privileged test account,
+  // which may publish to any up topic and read any receipt topic); receipts on
+  // the receipt topic of org/device are still what is subscribed and queued.
+  static Result<std::unique_ptr<MqttLink>> ConnectAs(const MqttOptions& options, const std::string& client_id,
+                                                     const std::string& org, const std::string& device,
+                                                     const Credentials& credentials, ReceiptQueue* queue);
   ~MqttLink();  // disconnects (waiting briefly)
   MqttLink(const MqttLink&) = delete;
   MqttLink& operator=(const MqttLink&) = delete;

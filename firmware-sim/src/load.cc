@@ -8,6 +8,7 @@
 
 #include <boost/json.hpp>
 
+#include "trace/common/jcs.h"
 #include "trace/common/time.h"
 
 namespace trace::devicesim {
@@ -60,14 +61,17 @@ int RunLoad(const LoadOptions& o, const SenderOptions& sender_options, const Adm
     if (dev && o.register_devices && !(*dev)->ReadCredentials()) {
       if (auto c = admin.DeviceRegister(**dev); !c) dev = Fail(c.error());
     }
-    if (dev) {
-      if (Status s = sender.AddDevice(dev->get()); !s.ok()) dev = Fail(s);
-    }
     if (!dev) {
       err << "trace-devicesim: " << o.org << "/" << name << ": " << dev.error().message() << "\n";
       return 1;
     }
     devices.push_back(std::move(*dev));
+  }
+  std::vector<DeviceState*> raw;
+  for (auto& d : devices) raw.push_back(d.get());
+  if (Status s = sender.AddDevices(raw); !s.ok()) {
+    err << "trace-devicesim: " << s.message() << "\n";
+    return 1;
   }
   uint64_t leftovers = sender.pending();
   auto start = Clock::now();
@@ -113,11 +117,12 @@ int RunLoad(const LoadOptions& o, const SenderOptions& sender_options, const Adm
   progress(true);
   const SendStats& s = sender.stats();
   double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
-  double p50 = Percentile(s.latency_ms, 50), p99 = Percentile(s.latency_ms, 99);
+  double p50 = std::round(Percentile(s.latency_ms, 50) * 10) / 10, p99 = std::round(Percentile(s.latency_ms, 99) * 10) / 10;
+  elapsed = std::round(elapsed * 1000) / 1000;
   if (o.json) {
     boost::json::object rejected;
     for (const auto& [reason, count] : s.rejected_by_reason) rejected[reason] = count;
-    out << boost::json::serialize(boost::json::object{{"devices", o.devices},
+    out << Canonicalize(boost::json::object{{"devices", o.devices},
                                                       {"rate", o.rate},
                                                       {"readings", o.readings},
                                                       {"seconds", elapsed},
@@ -131,6 +136,7 @@ int RunLoad(const LoadOptions& o, const SenderOptions& sender_options, const Adm
                                                       {"pending", sender.pending()},
                                                       {"latency_ms_p50", p50},
                                                       {"latency_ms_p99", p99}})
+               .value_or("{}")
         << "\n";
   } else {
     out << "sent " << s.sent << " accepted " << s.accepted << " duplicate " << s.duplicate << " rejected "

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <future>
 
 #include "trace/common/log.h"
 #include "trace/common/receipt.h"
@@ -25,21 +26,45 @@ Sender::~Sender() {
   links_.clear();
 }
 
-Status Sender::AddDevice(DeviceState* device) {
+Status Sender::AddDevice(DeviceState* device) { return AddDevices({device}); }
+
+Status Sender::AddDevices(const std::vector<DeviceState*>& devices) {
+  constexpr size_t kParallel = 64;
+  for (size_t begin = 0; begin < devices.size(); begin += kParallel) {
+    size_t end = std::min(devices.size(), begin + kParallel);
+    std::vector<std::future<Result<std::unique_ptr<MqttLink>>>> links;
+    for (size_t i = begin; i < end; ++i) {
+      DeviceState* device = devices[i];
+      links.push_back(std::async(std::launch::async, [this, device]() -> Result<std::unique_ptr<MqttLink>> {
+        auto credentials = device->ReadCredentials();
+        if (!credentials) return Fail(credentials.error());
+        return MqttLink::Connect(options_.mqtt, device->org(), device->device(), *credentials, &queue_);
+      }));
+    }
+    Status first;
+    for (size_t i = begin; i < end; ++i) {
+      auto link = links[i - begin].get();
+      if (!link) {
+        if (first.ok()) first = link.error();
+        continue;
+      }
+      Attach(devices[i], std::move(*link));
+    }
+    if (!first.ok()) return first;
+  }
+  return OkStatus();
+}
+
+void Sender::Attach(DeviceState* device, std::unique_ptr<MqttLink> link) {
   std::string name = device->org() + "/" + device->device();
-  auto credentials = device->ReadCredentials();
-  if (!credentials) return credentials.error();
-  auto link = MqttLink::Connect(options_.mqtt, device->org(), device->device(), *credentials, &queue_);
-  if (!link) return link.error();
   devices_[name] = device;
-  links_[name] = std::move(*link);
+  links_[name] = std::move(link);
   auto now = Clock::now();
   for (const OutboxEntry& e : device->outbox().List()) {
     Pending& p = pending_[{device, e.seq}];
     p.first_sent = now;
     p.next_due = now;  // ResendDue picks these up at once
   }
-  return OkStatus();
 }
 
 void Sender::Publish(DeviceState& device, uint64_t seq, const std::string& bytes, Pending& p) {

@@ -62,6 +62,11 @@ class Sender {
   // `device` is not owned and must outlive the Sender.
   Status AddDevice(DeviceState* device);
 
+  // AddDevice for many devices, connecting up to 64 at a time in parallel
+  // (Paho takes about two seconds per connect once other clients exist, so
+  // connecting one after another does not scale). Returns the first error.
+  Status AddDevices(const std::vector<DeviceState*>& devices);
+
   // Publishes a sealed envelope (already in the device's outbox) and tracks it
   // until a verified receipt. A failed publish is not an error: the entry is
   // re-sent after the back-off.
@@ -89,6 +94,7 @@ class Sender {
   };
   using Key = std::pair<const DeviceState*, uint64_t>;
 
+  void Attach(DeviceState* device, std::unique_ptr<MqttLink> link);
   void Publish(DeviceState& device, uint64_t seq, const std::string& bytes, Pending& p);
   void HandleReceipt(const IncomingReceipt& r);
   void ResendDue(std::chrono::steady_clock::time_point now);

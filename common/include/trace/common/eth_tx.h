@@ -22,28 +22,28 @@ namespace trace {
 
 struct LegacyTx {
   uint64_t nonce = 0;
-  Uint256 gas_price;
+  Uint256 gas_price{};
   uint64_t gas_limit = 0;
-  std::optional<std::string> to;  // 20 bytes; nullopt creates a contract
-  Uint256 value;
-  std::string data;
+  std::optional<std::string> to{};  // 20 bytes; nullopt creates a contract
+  Uint256 value{};
+  std::string data{};
   uint64_t chain_id = 1;  // EIP-155
 };
 
 struct Eip1559Tx {
   uint64_t chain_id = 1;
   uint64_t nonce = 0;
-  Uint256 max_priority_fee_per_gas;
-  Uint256 max_fee_per_gas;
+  Uint256 max_priority_fee_per_gas{};
+  Uint256 max_fee_per_gas{};
   uint64_t gas_limit = 0;
-  std::optional<std::string> to;  // 20 bytes; nullopt creates a contract
-  Uint256 value;
-  std::string data;
+  std::optional<std::string> to{};  // 20 bytes; nullopt creates a contract
+  Uint256 value{};
+  std::string data{};
 };
 
 struct SignedTx {
-  std::string raw;   // the bytes for eth_sendRawTransaction
-  std::string hash;  // 32 bytes: keccak256(raw)
+  std::string raw{};   // the bytes for eth_sendRawTransaction
+  std::string hash{};  // 32 bytes: keccak256(raw)
 };
 
 // The 32-byte digest that is signed.

@@ -13,6 +13,7 @@
 #include "trace/common/encoding.h"
 #include "trace/common/eth_client.h"
 #include "trace/common/keccak.h"
+#include "trace/common/files.h"
 #include "trace/common/secp256k1.h"
 
 namespace trace {
@@ -215,6 +216,54 @@ TEST_F(ChainTest, SeveralQuickTransactionsGetConsecutiveNonces) {
     EXPECT_EQ(contract.RootAt(size).value_or(""), Keccak256("root " + std::to_string(size))) << size;
   }
   EXPECT_EQ(eth_->GetTransactionCount(key0_->address(), "latest").value_or(0), *first_nonce + sent.size());
+}
+
+// deploy/stack.sh up deploys TraceAnchor with trace-admin and hands out its address and key.
+TEST_F(ChainTest, StackDeployedTheContract) {
+  std::string key_file = stack_->Env("TRACE_ANCHOR_KEY_FILE");
+  ASSERT_FALSE(key_file.empty());
+  EXPECT_EQ(FileMode(key_file).value_or(0), 0600u);
+  auto key = ReadSecp256k1KeyFile(key_file);
+  ASSERT_TRUE(key) << key.error();
+  EXPECT_EQ(key->address(), key0_->address());
+  auto address = ParseAddress(stack_->Env("TRACE_CONTRACT"));
+  ASSERT_TRUE(address) << address.error();
+  EXPECT_FALSE(eth_->GetCode(*address).value_or("").empty());
+  auto owner = eth_->Call({.to = *address, .data = FunctionSelector("owner()")});
+  ASSERT_TRUE(owner) << owner.error();
+  EXPECT_EQ(AbiWordToAddress(*owner).value_or(""), key0_->address());
+}
+
+TEST_F(ChainTest, AdminChainDeploy) {
+  auto r = stack_->Run({"trace-admin", "chain", "deploy", "--json"});  // rpc and key from the stack's env
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  boost::json::object out = boost::json::parse(r.out).as_object();
+  EXPECT_EQ(out.at("chain_id").to_number<uint64_t>(), 31337u);
+  std::string contract(out.at("contract").as_string());
+  auto address = ParseAddress(contract);
+  ASSERT_TRUE(address) << contract;
+  EXPECT_EQ(ChecksumAddress(*address), contract);
+  auto tx = FromHexData(out.at("tx").as_string(), 32);
+  ASSERT_TRUE(tx) << tx.error();
+  auto receipt = eth_->GetTransactionReceipt(*tx);
+  ASSERT_TRUE(receipt && *receipt);
+  EXPECT_EQ((*receipt)->block_number, out.at("block").to_number<uint64_t>());
+  EXPECT_EQ((*receipt)->contract_address.value_or(""), *address);
+  TraceAnchorContract contract_client(*eth_, *address);
+  EXPECT_EQ(contract_client.Latest()->tree_size, 0u);
+
+  // A key file others can read is refused before anything is sent.
+  std::string loose = stack_->dir() + "/loose.key";
+  ASSERT_TRUE(WriteFileAtomic(loose, std::string(kKey0) + "\n", 0644).ok());
+  auto refused = stack_->Run({"trace-admin", "chain", "deploy", "--json", "--key-file", loose});
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.out.find("PERMISSION_DENIED"), std::string::npos) << refused.out;
+  // No node: Unavailable, exit 1.
+  auto down = stack_->Run({"trace-admin", "chain", "deploy", "--json", "--rpc", "http://127.0.0.1:1"});
+  EXPECT_EQ(down.exit_code, 1);
+  EXPECT_NE(down.out.find("UNAVAILABLE"), std::string::npos) << down.out;
+  auto usage = stack_->Run({"trace-admin", "chain", "deploy", "--rpc", ""});
+  EXPECT_EQ(usage.exit_code, 2) << usage.err;
 }
 
 }  // namespace

@@ -204,6 +204,10 @@ TEST_F(ChainTest, SeveralQuickTransactionsGetConsecutiveNonces) {
     sent.push_back(*s);
   }
   for (size_t i = 0; i < sent.size(); ++i) EXPECT_EQ(sent[i].nonce, *first_nonce + i);
+  // Resending the same bytes (as after a lost answer) is accepted and changes nothing.
+  auto again = eth_->SendRawTransaction(sent.back().raw);
+  ASSERT_TRUE(again) << again.error();
+  EXPECT_EQ(*again, sent.back().hash);
   uint64_t last_block = 0;
   for (const auto& s : sent) {
     TxReceipt r = Mined(s.hash);

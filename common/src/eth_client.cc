@@ -1,10 +1,12 @@
 #include "trace/common/eth_client.h"
 
 #include <boost/json.hpp>
+#include <cctype>
 #include <thread>
 
 #include "trace/common/abi.h"
 #include "trace/common/encoding.h"
+#include "trace/common/keccak.h"
 
 namespace trace {
 
@@ -235,7 +237,18 @@ Result<FeeSuggestion> EthClient::SuggestFees() {
 
 Result<std::string> EthClient::SendRawTransaction(std::string_view raw) {
   auto v = rpc_->Call("eth_sendRawTransaction", {ToHexData(raw)});
-  if (!v) return Fail(v.error());
+  if (!v) {
+    // The node has these exact bytes already (a resend, or a retry after a lost answer):
+    // the transaction is submitted, and its hash is keccak256 of the raw bytes.
+    // Wordings: geth "already known", Besu "Known transaction", anvil "transaction already
+    // imported", Nethermind "AlreadyKnown".
+    std::string m = v.error().message();
+    for (char& c : m) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (const char* known : {"already known", "known transaction", "already imported", "alreadyknown"}) {
+      if (m.find(known) != std::string::npos) return Keccak256(raw);
+    }
+    return Fail(v.error());
+  }
   return DataOf(*v, "eth_sendRawTransaction", 32);
 }
 

@@ -1,5 +1,6 @@
 #include "trace/common/secp256k1.h"
 
+#include <openssl/rand.h>
 #include <secp256k1.h>
 #include <secp256k1_recovery.h>
 
@@ -13,9 +14,19 @@
 namespace trace {
 namespace {
 
-// Created once; libsecp256k1 contexts are safe to share between threads for const use.
+// Created once and randomized (libsecp256k1's side-channel blinding for signing); contexts
+// are safe to share between threads for const use.
 const secp256k1_context* Context() {
-  static const secp256k1_context* ctx = secp256k1_context_create(SECP256K1_CONTEXT_NONE);
+  static const secp256k1_context* ctx = [] {
+    secp256k1_context* c = secp256k1_context_create(SECP256K1_CONTEXT_NONE);
+    unsigned char seed[32];
+    // Blinding is a hardening; a context that could not be randomized still signs correctly.
+    if (RAND_bytes(seed, sizeof seed) == 1) {
+      int randomized = secp256k1_context_randomize(c, seed);
+      (void)randomized;
+    }
+    return c;
+  }();
   return ctx;
 }
 

@@ -88,7 +88,8 @@ class EthClient {
   // Tip from eth_maxPriorityFeePerGas, falling back to eth_gasPrice when the node lacks it;
   // max fee = 2 * the latest base fee + tip (survives six full blocks of base-fee growth).
   Result<FeeSuggestion> SuggestFees();
-  // Returns the transaction hash the node reports (32 bytes).
+  // Returns the transaction hash the node reports (32 bytes). A node that already has these
+  // exact bytes ("already known") counts as success: resending is safe.
   Result<std::string> SendRawTransaction(std::string_view raw);
   // nullopt while the transaction is pending or unknown.
   Result<std::optional<TxReceipt>> GetTransactionReceipt(std::string_view tx_hash32);

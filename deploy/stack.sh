@@ -5,10 +5,12 @@
 #   deploy/stack.sh down DIR
 #
 # `up` starts PostgreSQL 15, Mosquitto 2 (dynamic security) and anvil on free 127.0.0.1 ports,
-# waits until each answers, applies the migrations (build/bin/trace-admin migrate, when built),
+# waits until each answers, deploys the TraceAnchor contract on anvil and applies the migrations
+# (build/bin/trace-admin chain deploy and migrate, when built),
 # with --services also starts the project's services that exist in build/bin, and writes
 # DIR/env: one `export NAME=value` a line (TRACE_DB_URL, TRACE_MQTT_URL, TRACE_CHAIN_RPC, the MQTT
-# admin and gateway credentials, TRACE_KEYS_DIR, TRACE_STACK_DIR), for the servers started only.
+# admin and gateway credentials, TRACE_CONTRACT and TRACE_ANCHOR_KEY_FILE (anvil's account 0, in
+# DIR/keys/anchorer.key), TRACE_KEYS_DIR, TRACE_STACK_DIR), for the servers started only.
 #
 # Every process `up` starts runs in its own session (setsid), and DIR/pids/NAME holds
 # "PID STARTTIME" of its leader. `down` signals exactly those leaders (after checking that the
@@ -472,6 +474,46 @@ start_anvil() {
     wait_ready anvil "$logfile" "$offset" chain_id_is "$port" 0x7a69 && break
   done
   env_lines+=("export TRACE_CHAIN_RPC=http://127.0.0.1:$port")
+  deploy_contract "http://127.0.0.1:$port"
+}
+
+# anvil's dev account 0: its well-known key anchors on the test chain (never on a real one).
+anvil_key0=0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80
+
+has_code() {
+  local rpc=$1 address=$2 out
+  out=$(curl -sS -m 5 -H 'content-type: application/json' \
+    -d "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"eth_getCode\",\"params\":[\"$address\",\"latest\"]}" "$rpc") ||
+    return 1
+  [[ $out == *'"result":"0x'[0-9a-f]* && $out != *'"result":"0x"'* ]]
+}
+
+# Deploys TraceAnchor with trace-admin when it is built, from anvil's account 0 whose key goes
+# to DIR/keys/anchorer.key (mode 0600), and adds TRACE_CONTRACT and TRACE_ANCHOR_KEY_FILE to the
+# environment. An `up` of a DIR whose chain state already holds the contract reuses it.
+deploy_contract() {
+  local admin="$bin_dir/trace-admin" rpc=$1 key="$dir/keys/anchorer.key" record="$dir/anvil/contract"
+  if [[ ! -x $admin ]]; then
+    log "note: $admin not built; TraceAnchor not deployed"
+    return 0
+  fi
+  (umask 077 && echo "$anvil_key0" >"$key")
+  chmod 0600 "$key"
+  local contract=""
+  if [[ -f $record ]] && has_code "$rpc" "$(cat "$record")"; then
+    contract=$(cat "$record")
+    log "TraceAnchor already at $contract"
+  else
+    log "trace-admin chain deploy"
+    local out
+    out=$("$admin" chain deploy --json --rpc "$rpc" --key-file "$key" 2>>"$dir/logs/deploy.log") ||
+      die "trace-admin chain deploy failed: $out; see $dir/logs/deploy.log"
+    echo "$out" >>"$dir/logs/deploy.log"
+    contract=$(jq -er .contract <<<"$out") || die "trace-admin chain deploy printed no contract: $out"
+    echo "$contract" >"$record"
+    log "TraceAnchor at $contract"
+  fi
+  env_lines+=("export TRACE_CONTRACT=$contract" "export TRACE_ANCHOR_KEY_FILE=$key")
 }
 
 # ---------------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@
 
 #include <boost/json.hpp>
 
+#include "chain.h"
 #include "commands.h"
 #include "trace/common/config.h"
 #include "trace/common/platform_keys.h"
@@ -23,7 +24,8 @@ constexpr const char* kCommands =
     "  org create ORG [--name NAME]                 create an organization and its admin API token\n"
     "  device register ORG DEVICE --public-key KEY  register a device (base64url Ed25519 key) and its broker login\n"
     "  device revoke ORG DEVICE                     revoke a device and disable its broker login\n"
-    "  keys                                         print the platform keys document, creating the keys once\n";
+    "  keys                                         print the platform keys document, creating the keys once\n"
+    "  chain deploy --rpc URL --key-file FILE       deploy the TraceAnchor contract; the key's account owns it\n";
 
 void DeclareFlags(Flags& flags) {
   flags.AddBool("json", "", "print exactly one JSON object on stdout");
@@ -36,6 +38,9 @@ void DeclareFlags(Flags& flags) {
   flags.Add("mqtt-admin-password", "TRACE_MQTT_ADMIN_PASSWORD", "", "its password");
   flags.Add("mqtt-timeout-ms", "TRACE_MQTT_TIMEOUT_MS", "5000", "broker connect and answer timeout");
   flags.Add("keys-dir", "TRACE_KEYS_DIR", "", "folder of log.key and receipt.key (mode 0700)");
+  flags.Add("rpc", "TRACE_CHAIN_RPC", "", "chain JSON-RPC URL, http://host:port (chain deploy)");
+  flags.Add("key-file", "TRACE_ANCHOR_KEY_FILE", "", "secp256k1 key of the deploying account, hex, mode 0600");
+  flags.Add("chain-timeout-ms", "TRACE_CHAIN_TIMEOUT_MS", "60000", "how long chain deploy waits for the receipt");
   flags.Add("log-name", "TRACE_LOG_NAME", std::string(kDefaultLogName), "the log's name in checkpoints");
 }
 
@@ -88,6 +93,13 @@ Result<boost::json::object> Dispatch(const Flags& flags, const std::vector<std::
   if (cmd == "keys") {
     if (Status s = want(1, "keys [--keys-dir DIR] [--log-name NAME]"); !s.ok()) return Fail(s);
     return KeysCommand(flags.Get("db-url"), flags.Get("keys-dir"), flags.Get("log-name"));
+  }
+  if (cmd == "chain") {
+    if (args.size() != 2 || args[1] != "deploy") return Fail(Usage("usage: trace-admin chain deploy --rpc URL --key-file FILE"));
+    auto timeout = flags.GetInt("chain-timeout-ms");
+    if (!timeout) return Fail(timeout.error());
+    if (*timeout <= 0) return Fail(InvalidArgument("--chain-timeout-ms must be positive"));
+    return ChainDeployCommand(flags.Get("rpc"), flags.Get("key-file"), std::chrono::milliseconds(*timeout));
   }
   return Fail(Usage("unknown command \"" + cmd + "\""));
 }

@@ -7,6 +7,7 @@
 //     device register ORG DEVICE --public-key B64URL
 //     device revoke ORG DEVICE
 //     keys [--keys-dir DIR] [--log-name NAME]
+//     chain deploy [--rpc URL] [--key-file FILE]
 //
 // With --json exactly one JSON object goes to `out`, errors included
 // ({"error": "...", "code": "NOT_FOUND"}); without it, text for people (errors

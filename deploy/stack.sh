@@ -35,7 +35,7 @@ anvil_bin=$root/deploy/node_modules/.bin/anvil
 all_servers=(postgres mosquitto anvil)
 # Project services started by --services, in start order, when their executable exists in
 # bin_dir. Later issues add trace-gateway, trace-anchor, trace-api here.
-services=()
+services=(trace-anchor)
 stop_timeout=${TRACE_STOP_TIMEOUT:-15}
 ready_timeout=${TRACE_READY_TIMEOUT:-60}
 
@@ -451,7 +451,8 @@ start_services() {
     fi
     log "starting $name"
     # The service reads its configuration from the stack's environment.
-    spawn "$name" "$dir/logs/$name.log" bash -c 'set -a; source "$1"; shift; exec "$@"' _ \
+    # (`up` renames env.partial to env right after this, maybe before bash reads it.)
+    spawn "$name" "$dir/logs/$name.log" bash -c 'set -a; source "$1" 2>/dev/null || source "${1%.partial}"; shift; exec "$@"' _ \
       "$dir/env.partial" "$exe"
   done
 }

@@ -31,8 +31,8 @@ TEST(Metrics, RendersCountersGaugesAndHistogramsInTextFormat) {
             "# HELP t_state by state\n# TYPE t_state gauge\nt_state{state=\"pending\"} 2\n"
             "t_state{state=\"confirmed\"} 0.5\n"
             "# HELP t_seconds latency\n# TYPE t_seconds histogram\n"
-            "t_seconds_bucket{le=\"0.10000000000000001\"} 1\nt_seconds_bucket{le=\"1\"} 2\n"
-            "t_seconds_bucket{le=\"+Inf\"} 3\nt_seconds_sum 5.5499999999999998\nt_seconds_count 3\n");
+            "t_seconds_bucket{le=\"0.1\"} 1\nt_seconds_bucket{le=\"1\"} 2\n"
+            "t_seconds_bucket{le=\"+Inf\"} 3\nt_seconds_sum 5.55\nt_seconds_count 3\n");
   EXPECT_THROW(r.AddGauge("t_total", "x"), std::logic_error);
   EXPECT_THROW(r.AddCounter("bad name", "x"), std::invalid_argument);
 }

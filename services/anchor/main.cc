@@ -59,11 +59,20 @@ int Main(int argc, char** argv) {
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
+  // The keys are made by an operator command (trace-admin keys), never here; a fresh
+  // stack may start this service first, so a missing key is waited for.
   auto keys = trace::LoadPlatformKeys(flags.Get("keys-dir"), flags.Get("log-name"));
-  if (!keys) {
-    trace::log::Error("cannot load the log key; run `trace-admin keys` first",
-                      {{"error", keys.error().ToString()}});
-    return 1;
+  for (bool said = false; !keys; keys = trace::LoadPlatformKeys(flags.Get("keys-dir"), flags.Get("log-name"))) {
+    if (keys.error().code() != trace::StatusCode::kNotFound) {
+      trace::log::Error("cannot load the log key", {{"error", keys.error().ToString()}});
+      return 1;
+    }
+    if (!said) {
+      trace::log::Warn("waiting for the log key; run `trace-admin keys`", {{"error", keys.error().ToString()}});
+      said = true;
+    }
+    timespec wait{2, 0};
+    if (sigtimedwait(&signals, nullptr, &wait) > 0) return 0;
   }
 
   // Declared in dependency order; destroyed in reverse.

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <iostream>
 #include <random>
 #include <sstream>
 #include <string>
@@ -159,6 +160,25 @@ TEST(Sequencer, LateVisibleEnvelopeIsSequencedByTheNextFullScan) {
   EXPECT_EQ(CheckLog(url).leaves, 21u);
 }
 
+TEST(Checkpointer, RefusesToSignWhenLogNodesDisagreeWithTheSequencer) {
+  std::string url = NewDatabase("anchor_cp_mismatch");
+  InsertEnvelopes(url, 1, 7);
+  pqxx::connection conn(url);
+  Sequencer seq({});
+  auto r = seq.RunCycle(conn);
+  ASSERT_TRUE(r.has_value()) << r.error();
+  Checkpointer cp({.log_name = Keys().log_name, .key_id = Keys().log_key_id}, Keys().log);
+  Hash wrong = r->root;
+  wrong[0] ^= 1;
+  auto refused = cp.MaybeCheckpoint(conn, true, Checkpointer::Expected{r->tree_size, wrong});
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().code(), StatusCode::kDataLoss) << refused.error();
+  auto signed_cp = cp.MaybeCheckpoint(conn, true, Checkpointer::Expected{r->tree_size, r->root});
+  ASSERT_TRUE(signed_cp.has_value()) << signed_cp.error();
+  ASSERT_TRUE(signed_cp->has_value());
+  EXPECT_EQ((*signed_cp)->root, r->root);
+}
+
 TEST(LeaderLock, OneHolderAndTakeoverWhenTheConnectionDies) {
   std::string url = NewDatabase("anchor_lock");
   LeaderLock a(url), b(url);
@@ -269,22 +289,28 @@ TEST(AnchorProcess, KilledDuringSequencingLeavesNoGapNoDoubleIndex) {
   std::string url = NewDatabase("anchor_crash");
   InsertEnvelopes(url, 1, 20000);
   std::mt19937 rng(std::random_device{}());
-  std::uniform_int_distribution<int> delay_ms(30, 400);
+  std::uniform_int_distribution<int> delay_ms(5, 120);
   std::string log = TempLog("anchor_crash");
-  int kills = 0;
+  int kills = 0, kills_mid_sequencing = 0;
   uint64_t previous = 0;
+  std::string sizes;
   for (int round = 0; round < 8; ++round) {
     Child c = StartAnchor(url, log, {"--batch-size", "500", "--checkpoint-interval-ms", "100"});
+    // Kill only once it is the leader, then at a random moment of its work.
+    EXPECT_TRUE(WaitFor([&] { return Count(ReadAll(log), "became leader") > round; }, 10s));
     std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms(rng)));
     ::kill(c.pid, SIGKILL);
     EXPECT_EQ(Wait(c.pid), 128 + SIGKILL);
     ++kills;
     uint64_t size = TreeSize(url);
+    sizes += " " + std::to_string(size);
     EXPECT_GE(size, previous);
+    if (size > previous && size < 20000) ++kills_mid_sequencing;
     previous = size;
     if (size == 20000) break;
   }
-  EXPECT_GT(kills, 1);
+  std::cerr << "tree size after each kill:" << sizes << "\n";
+  EXPECT_GE(kills_mid_sequencing, 2) << sizes;
   // The partial log after the kills is already whole.
   CheckLog(url, false);
   Child c = StartAnchor(url, log, {"--batch-size", "500", "--checkpoint-interval-ms", "100"});

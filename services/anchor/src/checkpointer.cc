@@ -7,7 +7,8 @@
 
 namespace trace::anchor {
 
-Result<std::optional<Checkpoint>> Checkpointer::MaybeCheckpoint(pqxx::connection_base& conn, bool force) {
+Result<std::optional<Checkpoint>> Checkpointer::MaybeCheckpoint(pqxx::connection_base& conn, bool force,
+                                                                std::optional<Expected> expected) {
   auto now = std::chrono::steady_clock::now();
   if (!force && now - last_ < options_.interval) return std::nullopt;
   try {
@@ -23,6 +24,10 @@ Result<std::optional<Checkpoint>> Checkpointer::MaybeCheckpoint(pqxx::connection
       Status s = root.error();
       if (s.code() == StatusCode::kNotFound) s = DataLoss(s.message());
       return Fail(s.WithContext("checkpoint root of size " + std::to_string(*size)));
+    }
+    if (expected && expected->tree_size == *size && expected->root != *root) {
+      return Fail(DataLoss("log_nodes give root " + HashHex(*root) + " for size " + std::to_string(*size) +
+                           ", the sequencer computed " + HashHex(expected->root) + "; not signing"));
     }
     Checkpoint cp{.origin = options_.log_name, .tree_size = *size, .root = *root};
     auto note = SignCheckpoint(cp, options_.log_name, key_);

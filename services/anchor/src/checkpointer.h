@@ -33,7 +33,16 @@ class Checkpointer {
   // nullopt when there was nothing to do. A checkpoint of that size stored
   // concurrently by someone else counts as nothing to do. Errors: Unavailable
   // (connection), DataLoss (missing nodes), Internal. Not thread-safe.
-  Result<std::optional<Checkpoint>> MaybeCheckpoint(pqxx::connection_base& conn, bool force = false);
+  //
+  // `expected`, when given (the sequencer's in-memory root), is compared with
+  // the root read from log_nodes when the sizes match: a difference means the
+  // stored nodes changed under the writer, and nothing is signed (DataLoss).
+  struct Expected {
+    uint64_t tree_size = 0;
+    Hash root{};
+  };
+  Result<std::optional<Checkpoint>> MaybeCheckpoint(pqxx::connection_base& conn, bool force = false,
+                                                    std::optional<Expected> expected = std::nullopt);
 
  private:
   CheckpointerOptions options_;

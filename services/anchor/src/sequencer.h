@@ -33,8 +33,8 @@ struct SequencerOptions {
   // Identity values can become visible out of order (0002_envelopes.sql), so a
   // cycle looks for unsequenced envelopes from `lookback` stored_no values below
   // the highest it has sequenced, and every `full_scan_every` from the start.
-  int64_t lookback = 100000;
-  std::chrono::milliseconds full_scan_every{std::chrono::seconds(30)};
+  int64_t lookback = 10000;
+  std::chrono::milliseconds full_scan_every{std::chrono::seconds(60)};
 };
 
 class Sequencer {

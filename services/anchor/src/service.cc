@@ -125,7 +125,7 @@ Result<bool> AnchorService::Cycle() {
   }
   bool full_batch = seq->appended >= static_cast<uint64_t>(options_.sequencer.batch_size);
   // While a backlog drains, checkpoints still come at their interval.
-  auto cp = checkpointer_.MaybeCheckpoint(*conn_);
+  auto cp = checkpointer_.MaybeCheckpoint(*conn_, false, Checkpointer::Expected{seq->tree_size, seq->root});
   if (!cp) return Fail(cp.error());
   if (*cp) {
     checkpoints_.Increment();

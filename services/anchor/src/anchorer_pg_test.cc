@@ -3,6 +3,8 @@
 // transactions, reverts, reorganizations and crashes between steps.
 #include <algorithm>
 #include <map>
+#include <mutex>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -13,6 +15,8 @@
 #include "checkpointer.h"
 #include "pg_test_util.h"
 #include "sequencer.h"
+#include "service.h"
+#include "trace/common/metrics.h"
 #include "trace/common/sha256.h"
 
 namespace trace::anchor {
@@ -358,6 +362,101 @@ TEST(ChainAnchorer, RevertedAnchorFailsAndANewOneFollows) {
   chain.Mine();
   ASSERT_TRUE(anchorer.Step(conn).ok());
   EXPECT_EQ(Anchors(conn)[1].state, "confirmed");
+}
+
+// FakeChain shared between the service's anchoring thread and the test's miner.
+class LockedChain : public ChainClient {
+ public:
+  explicit LockedChain(FakeChain& chain) : chain_(chain) {}
+  uint64_t chain_id() const override { return chain_.chain_id(); }
+  std::string contract() const override { return chain_.contract(); }
+  std::string sender() const override { return chain_.sender(); }
+  Result<uint64_t> NextNonce() override { std::lock_guard l(mu); return chain_.NextNonce(); }
+  Result<SignedAnchorTx> PrepareAnchor(uint64_t s, const Hash& r, uint64_t n) override {
+    std::lock_guard l(mu);
+    return chain_.PrepareAnchor(s, r, n);
+  }
+  Status Broadcast(const SignedAnchorTx& tx) override { std::lock_guard l(mu); return chain_.Broadcast(tx); }
+  Result<std::optional<TxReceipt>> Receipt(const std::string& h) override {
+    std::lock_guard l(mu);
+    return chain_.Receipt(h);
+  }
+  Result<bool> Known(const std::string& h) override { std::lock_guard l(mu); return chain_.Known(h); }
+  Result<uint64_t> BlockNumber() override { std::lock_guard l(mu); return chain_.BlockNumber(); }
+  Result<std::string> BlockHash(uint64_t n) override { std::lock_guard l(mu); return chain_.BlockHash(n); }
+
+  std::mutex mu;
+
+ private:
+  FakeChain& chain_;
+};
+
+TEST(AnchorService, SequencesCheckpointsAndAnchorsThenDrainsOnStop) {
+  std::string url = NewDatabase("anchor_service");
+  InsertEnvelopes(url, 1, 5000);
+  FakeChain fake;
+  LockedChain chain(fake);
+  ChainAnchorer anchorer(chain, {.confirmations = 2});
+  metrics::Registry registry;
+  AnchorService service({.db_url = url,
+                         .sequencer = {.batch_size = 700},
+                         .checkpoint_interval = std::chrono::milliseconds(200),
+                         .anchor_interval = std::chrono::milliseconds(100),
+                         .idle_poll = std::chrono::milliseconds(20)},
+                        Keys(), &anchorer, registry);
+  std::thread runner([&] { service.Run(); });
+  std::atomic<bool> mining{true};
+  std::thread miner([&] {
+    while (mining) {
+      {
+        std::lock_guard l(chain.mu);
+        fake.Mine();
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  });
+  auto confirmed_size = [&]() -> int64_t {
+    pqxx::connection conn(url);
+    pqxx::read_transaction tx(conn);
+    return tx.exec("SELECT coalesce(max(tree_size), 0) FROM anchors WHERE state = 'confirmed'")[0][0].as<int64_t>();
+  };
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (confirmed_size() < 5000 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(confirmed_size(), 5000);
+  EXPECT_TRUE(service.is_leader());
+  EXPECT_TRUE(service.Health().ok()) << service.Health();
+  std::string text = registry.Render();
+  EXPECT_NE(text.find("trace_anchor_is_leader 1\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("trace_anchor_leaves_sequenced_total 5000\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("trace_anchor_anchors{state=\"confirmed\"}"), std::string::npos) << text;
+
+  // More envelopes while running, then stop: the running cycle finishes, nothing half-done stays.
+  InsertEnvelopes(url, 5001, 9000);
+  std::this_thread::sleep_for(std::chrono::milliseconds(30));
+  service.RequestStop();
+  runner.join();
+  mining = false;
+  miner.join();
+  EXPECT_FALSE(service.is_leader());
+  EXPECT_NE(registry.Render().find("trace_anchor_is_leader 0\n"), std::string::npos);
+  auto check = test::CheckLog(url, false);
+  EXPECT_LE(check.leaves, 9000u);
+  EXPECT_GE(check.leaves, 5000u);
+  {
+    // At most one anchor in flight, and confirmed anchors only for stored checkpoints.
+    pqxx::connection conn(url);
+    pqxx::read_transaction tx(conn);
+    EXPECT_LE(tx.exec("SELECT count(*) FROM anchors WHERE state IN ('pending', 'submitted')")[0][0].as<int>(), 1);
+    EXPECT_EQ(tx.exec("SELECT count(*) FROM anchors a LEFT JOIN checkpoints c USING (tree_size) "
+                      "WHERE c.root IS DISTINCT FROM a.root")[0][0]
+                  .as<int>(),
+              0);
+  }
+  // The lock is free again: another instance can lead at once.
+  LeaderLock next(url);
+  EXPECT_EQ(next.TryAcquire().value_or(false), true);
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <thread>
+
 #include <pqxx/pqxx>
 
 #include "trace/common/log.h"
@@ -62,6 +64,8 @@ void AnchorService::SetHealth(Status s) {
 
 void AnchorService::Run() {
   log::Info("anchor service running", {{"anchoring", anchorer_ != nullptr}, {"log_name", keys_.log_name}});
+  std::thread anchoring;
+  if (anchorer_ != nullptr) anchoring = std::thread([this] { AnchorLoop(); });
   while (!stop_) {
     if (!lock_.held()) {
       auto got = lock_.TryAcquire();
@@ -102,6 +106,7 @@ void AnchorService::Run() {
     SetHealth(OkStatus());
     if (!*more) Sleep(options_.idle_poll);
   }
+  if (anchoring.joinable()) anchoring.join();  // its current step finishes first
   conn_.reset();
   if (lock_.held()) log::Info("releasing the leader lock");
   lock_.Release();
@@ -131,25 +136,39 @@ Result<bool> AnchorService::Cycle() {
     checkpoints_.Increment();
     log::Info("checkpoint", {{"tree_size", (*cp)->tree_size}, {"root", HashHex((*cp)->root)}});
   }
-  auto now = std::chrono::steady_clock::now();
-  if (now - last_anchor_step_ >= options_.anchor_interval) {
-    last_anchor_step_ = now;
-    if (anchorer_ != nullptr) {
-      Status s = anchorer_->Step(*conn_);
-      if (!s.ok()) {
-        // The chain being away must not stop sequencing: log, count, carry on.
-        errors_.Increment();
-        log::Warn("anchoring step failed", {{"error", s.ToString()}});
-      }
-    }
-    RefreshAnchorGauges();
-  }
   return full_batch;
 }
 
-void AnchorService::RefreshAnchorGauges() {
+void AnchorService::AnchorLoop() {
+  pg::ConnectionPtr conn;
+  while (!stop_) {
+    if (!is_leader_) {
+      conn.reset();
+      Sleep(options_.anchor_interval);
+      continue;
+    }
+    if (!conn || !conn->is_open()) {
+      auto c = pg::Connect(options_.db_url);
+      if (!c) {
+        log::Warn("anchoring: database unreachable", {{"error", c.error().ToString()}});
+        Sleep(options_.error_backoff);
+        continue;
+      }
+      conn = std::move(*c);
+    }
+    Status s = anchorer_->Step(*conn);
+    if (!s.ok()) {
+      errors_.Increment();
+      log::Warn("anchoring step failed", {{"error", s.ToString()}});
+    }
+    RefreshAnchorGauges(*conn);
+    Sleep(options_.anchor_interval);
+  }
+}
+
+void AnchorService::RefreshAnchorGauges(pqxx::connection_base& conn) {
   try {
-    pqxx::read_transaction tx(*conn_);
+    pqxx::read_transaction tx(conn);
     double counts[4] = {0, 0, 0, 0};
     for (const auto& row : tx.exec("SELECT state, count(*) FROM anchors GROUP BY state")) {
       std::string state = row[0].as<std::string>();

@@ -47,8 +47,11 @@ class AnchorService {
 
   // Runs until RequestStop: as a standby, tries the lock every standby_poll;
   // as the leader, runs cycles and checks each cycle that its lock connection
-  // is alive (steps down when not). A stop request lets the current cycle's
-  // transaction finish, then releases the lock and returns. Call once.
+  // is alive (steps down when not). Anchoring runs on a thread of its own with
+  // its own connection, every anchor_interval while this process leads, so a
+  // slow or absent chain never holds up sequencing. A stop request lets the
+  // current cycle's transaction and anchoring step finish, then releases the
+  // lock and returns. Call once.
   void Run();
   // Thread-safe; async-signal-unsafe (call from a signal-waiting thread).
   void RequestStop();
@@ -62,7 +65,8 @@ class AnchorService {
   // One leader cycle; returns true when another cycle should follow at once.
   Result<bool> Cycle();
   void SetHealth(Status s);
-  void RefreshAnchorGauges();
+  void AnchorLoop();
+  void RefreshAnchorGauges(pqxx::connection_base& conn);
 
   ServiceOptions options_;
   const PlatformKeys& keys_;
@@ -71,7 +75,6 @@ class AnchorService {
   Sequencer sequencer_;
   Checkpointer checkpointer_;
   pg::ConnectionPtr conn_;  // the leader's work connection
-  std::chrono::steady_clock::time_point last_anchor_step_{};
 
   std::atomic<bool> stop_{false};
   std::atomic<bool> is_leader_{false};

@@ -87,6 +87,30 @@ TEST(Sequencer, EveryEnvelopeOnceInStoredOrderWithVerifiableProofs) {
   EXPECT_EQ(tx.exec("SELECT count(*) FROM checkpoints")[0][0].as<int>(), 6);
 }
 
+TEST(Sequencer, BatchesAreBoundedByBytes) {
+  std::string url = NewDatabase("anchor_bytes");
+  InsertEnvelopes(url, 1, 10);  // about 20 bytes each
+  pqxx::connection conn(url);
+  Sequencer seq({.batch_size = 100, .max_batch_bytes = 45});
+  std::vector<uint64_t> appended;
+  for (;;) {
+    auto r = seq.RunCycle(conn);
+    ASSERT_TRUE(r.has_value()) << r.error();
+    if (r->appended == 0) {
+      EXPECT_FALSE(r->more);
+      break;
+    }
+    appended.push_back(r->appended);
+    EXPECT_EQ(r->more, r->tree_size < 10) << r->tree_size;
+  }
+  // 20-21 byte envelopes under a 45-byte cap: batches of 3 (the third starts below the cap).
+  EXPECT_EQ(appended, (std::vector<uint64_t>{3, 3, 3, 1}));
+  Sequencer one({.batch_size = 100, .max_batch_bytes = 1});
+  InsertEnvelopes(url, 11, 12);
+  EXPECT_EQ(one.RunCycle(conn)->appended, 1u);  // never stuck: the first envelope always fits
+  EXPECT_EQ(CheckLog(url).leaves, 11u);
+}
+
 TEST(Sequencer, RestartRebuildsTheRangeFromLogNodesInOneQuery) {
   std::string url = NewDatabase("anchor_restart");
   pqxx::connection conn(url);

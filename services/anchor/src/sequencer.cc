@@ -31,11 +31,19 @@ Result<Sequencer::CycleResult> Sequencer::RunCycle(pqxx::connection_base& conn) 
     auto now = std::chrono::steady_clock::now();
     bool full_scan = now - last_full_scan_ >= options_.full_scan_every;
     int64_t from = full_scan ? 0 : std::max<int64_t>(0, max_stored_no_ - options_.lookback);
+    // Innermost: the next batch_size unsequenced envelopes; then the running byte
+    // total over just those; outermost: cut where the total passes max_batch_bytes.
     pqxx::result rows = tx.exec_params(
-        "SELECT e.id, e.canonical, e.stored_no FROM envelopes e "
-        "WHERE e.stored_no > $1 AND NOT EXISTS (SELECT 1 FROM log_leaves l WHERE l.envelope_id = e.id) "
-        "ORDER BY e.stored_no LIMIT $2",
-        from, options_.batch_size);
+        "SELECT id, canonical, stored_no, n FROM ("
+        "  SELECT id, canonical, stored_no, count(*) OVER () AS n, "
+        "         sum(octet_length(canonical)) OVER (ORDER BY stored_no) AS upto FROM ("
+        "    SELECT e.id, e.canonical, e.stored_no FROM envelopes e "
+        "    WHERE e.stored_no > $1 AND NOT EXISTS (SELECT 1 FROM log_leaves l WHERE l.envelope_id = e.id) "
+        "    ORDER BY e.stored_no LIMIT $2) lim) w "
+        "WHERE upto - octet_length(canonical) < $3 ORDER BY stored_no",
+        from, options_.batch_size, options_.max_batch_bytes);
+    bool more = !rows.empty() && (rows.size() == static_cast<pqxx::result::size_type>(options_.batch_size) ||
+                                  rows.size() < rows[0][3].as<pqxx::result::size_type>());
 
     merkle::CompactRange working = *range_;
     std::vector<merkle::Subtree> subtrees;
@@ -64,6 +72,7 @@ Result<Sequencer::CycleResult> Sequencer::RunCycle(pqxx::connection_base& conn) 
     max_stored_no_ = max_no;
     if (full_scan) last_full_scan_ = now;
     out.appended = rows.size();
+    out.more = more;
   } catch (const std::exception& e) {
     range_.reset();
     return Fail(pg::PgError("sequencing", e));

@@ -8,7 +8,8 @@
 // its successor) serialize, and the primary keys of log_leaves and log_nodes
 // refuse a double index. A crash anywhere rolls the whole cycle back.
 //
-// Memory: the CompactRange (at most 64 hashes) and one batch of envelopes.
+// Memory: the CompactRange (at most 64 hashes) and one batch of envelopes
+// (SequencerOptions bounds it by count and by bytes).
 #pragma once
 
 #include <chrono>
@@ -30,6 +31,9 @@ inline constexpr int64_t kSequencerXactLockKey = 0x7472616365736571;
 struct SequencerOptions {
   // Envelopes sequenced per transaction at most.
   int batch_size = 1000;
+  // Canonical bytes fetched per transaction at most (an envelope may be 256 KiB;
+  // the first envelope of a batch is always taken), bounding the memory a cycle needs.
+  int64_t max_batch_bytes = 8 << 20;
   // Identity values can become visible out of order (0002_envelopes.sql), so a
   // cycle looks for unsequenced envelopes from `lookback` stored_no values below
   // the highest it has sequenced, and every `full_scan_every` from the start.
@@ -43,6 +47,7 @@ class Sequencer {
 
   struct CycleResult {
     uint64_t appended = 0;   // leaves added by this cycle
+    bool more = false;       // a limit cut the batch short: run the next cycle at once
     uint64_t tree_size = 0;  // after the cycle
     Hash root{};             // root of tree_size leaves
   };

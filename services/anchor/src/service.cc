@@ -128,7 +128,7 @@ Result<bool> AnchorService::Cycle() {
   if (seq->appended > 0) {
     log::Debug("sequenced", {{"leaves", seq->appended}, {"tree_size", seq->tree_size}});
   }
-  bool full_batch = seq->appended >= static_cast<uint64_t>(options_.sequencer.batch_size);
+  bool full_batch = seq->more;
   // While a backlog drains, checkpoints still come at their interval.
   auto cp = checkpointer_.MaybeCheckpoint(*conn_, false, Checkpointer::Expected{seq->tree_size, seq->root});
   if (!cp) return Fail(cp.error());

@@ -40,7 +40,7 @@ anvil_bin=$root/deploy/node_modules/.bin/anvil
 all_servers=(postgres mosquitto anvil)
 # Project services started by --services, in start order, when their executable exists in
 # bin_dir. Later issues add trace-gateway, trace-anchor, trace-api here.
-services=(trace-gateway)
+services=(trace-gateway trace-anchor)
 stop_timeout=${TRACE_STOP_TIMEOUT:-15}
 ready_timeout=${TRACE_READY_TIMEOUT:-60}
 
@@ -544,6 +544,9 @@ start_services() {
       "$admin" keys
     ) >>"$dir/logs/keys.log" 2>&1 || die "trace-admin keys failed; see $dir/logs/keys.log"
   fi
+  # Services read their configuration from a file that stays in place (env.partial becomes env
+  # when `up` finishes, possibly before a service's shell has read it).
+  install -m 0600 "$dir/env.partial" "$dir/services.env"
   for name in "${services[@]}"; do
     exe="$bin_dir/$name"
     if [[ ! -x $exe ]]; then
@@ -551,10 +554,9 @@ start_services() {
       continue
     fi
     log "starting $name"
-    # The service reads its configuration from the stack's environment.
     # shellcheck disable=SC2016  # expanded by the inner bash
     spawn "$name" "$dir/logs/$name.log" bash -c 'set -a; source "$1"; shift; exec "$@"' _ \
-      "$dir/env.partial" "$exe"
+      "$dir/services.env" "$exe"
   done
 }
 

@@ -78,7 +78,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket socket, std::shared_ptr<HttpServer::Impl> server)
-      : stream_(std::move(socket)), server_(std::move(server)) {}
+      : stream_(std::move(socket)), read_timer_(stream_.get_executor()), server_(std::move(server)) {}
 
   ~Session() {
     std::lock_guard lock(server_->mu);
@@ -113,7 +113,17 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(server_->options.header_limit));
     parser_->body_limit(server_->options.body_limit);
-    stream_.expires_after(server_->options.read_timeout);
+    // Our own timer rather than the stream's expiry: that one closes the socket,
+    // and a request that started deserves a 408 on it.
+    stream_.expires_never();
+    timed_out_ = false;
+    read_timer_.expires_after(server_->options.read_timeout);
+    read_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (ec || !self->reading_) return;
+      self->timed_out_ = true;
+      beast::error_code ignored;
+      self->stream_.socket().cancel(ignored);
+    });
     reading_ = true;
     http::async_read(stream_, buffer_, *parser_,
                      [self = shared_from_this()](beast::error_code ec, std::size_t) { self->OnRead(ec); });
@@ -121,12 +131,13 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void OnRead(beast::error_code ec) {
     reading_ = false;
-    if (ec == http::error::end_of_stream || ec == asio::error::operation_aborted) return Close();
-    if (ec == beast::error::timeout) {
+    read_timer_.cancel();
+    if (timed_out_) {
       // Only a request that had started gets an answer; an idle keep-alive just closes.
       if (parser_->got_some() || buffer_.size() > 0) return Refuse(408, "request not received in time");
       return Close();
     }
+    if (ec == http::error::end_of_stream || ec == asio::error::operation_aborted) return Close();
     if (ec == http::error::body_limit) return Refuse(413, "request body larger than the limit");
     if (ec == http::error::header_limit) return Refuse(431, "request header fields larger than the limit");
     if (ec) {
@@ -198,6 +209,8 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   beast::tcp_stream stream_;
+  asio::steady_timer read_timer_;
+  bool timed_out_ = false;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::shared_ptr<HttpServer::Impl> server_;

@@ -789,6 +789,20 @@ TEST_F(ApiSystemTest, EpcisDocumentIsValidAgainstGs1SchemaWithAjv) {
   auto r = testing::RunProgram({"node", validator, std::string(data) + "/epcis/EPCIS-JSON-Schema.json", path}, {});
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_NE(r.out.find("valid"), std::string::npos) << r.out;
+  // The validator is not vacuous: the same document with an event lacking eventTime fails.
+  json::object broken = all.Json();
+  broken["epcisBody"].as_object()["queryResults"].as_object()["resultsBody"].as_object()["eventList"].as_array()[0]
+      .as_object()
+      .erase("eventTime");
+  const std::string broken_path = stack_->dir() + "/epcis-query-broken.json";
+  {
+    std::ofstream out(broken_path);
+    out << json::serialize(broken);
+  }
+  auto refused =
+      testing::RunProgram({"node", validator, std::string(data) + "/epcis/EPCIS-JSON-Schema.json", broken_path}, {});
+  EXPECT_NE(refused.exit_code, 0) << refused.out;
+  EXPECT_NE(refused.out.find("eventTime"), std::string::npos) << refused.out;
 }
 
 TEST_F(ApiSystemTest, OversizeBodyIs413AndWrongMethodIs405) {

@@ -60,6 +60,8 @@ constexpr char kContract[] = "0x5fbdb2315678afecb367f032d93f642f64180aa3";
 std::string PaddyGtin() { return "0950600012345" + std::string(1, gs1::CheckDigit("0950600012345").value()); }
 std::string RiceClass() { return std::string("urn:epc:class:lgtin:9506000.013436.") + kRiceLot; }
 std::string PaddyClass() { return std::string("urn:epc:class:lgtin:9506000.012345.") + kPaddyLot; }
+std::string CaseGtin() { return "1950600013436" + std::string(1, gs1::CheckDigit("1950600013436").value()); }
+constexpr char kCase[] = "urn:epc:id:sgtin:9506000.113436.CASE01";
 std::string Bag(int n) { return "urn:epc:id:sgtin:9506000.013436.BAG00" + std::to_string(n); }
 
 std::string ReadFile(const std::string& path) {
@@ -249,8 +251,23 @@ class ApiSystemTest : public ::testing::Test {
         "epcList":[")" + std::string(kSscc) + R"("],
         "sourceList":[{"type":"owning_party","source":"urn:epc:id:pgln:9506000.00001"}],
         "destinationList":[{"type":"owning_party","destination":"urn:epc:id:pgln:9506000.00002"}]})");
+    // A case of another product (indicator 1) holding 25 kg of the rice lot.
+    Publish(*mill, R"({"type":"AggregationEvent","action":"ADD","bizStep":"packing",
+        "eventTime":"2026-07-03T11:00:00.000Z","eventTimeZoneOffset":"+07:00",
+        "parentID":")" + std::string(kCase) + R"(",
+        "childQuantityList":[{"epcClass":")" + RiceClass() + R"(","quantity":25,"uom":"KGM"}]})");
 
     FillLog();
+
+    // Two lots made from each other (bad data, but it must not loop), outside the log.
+    const std::string cyc_a = "urn:epc:class:lgtin:9506000.012345.CYC-A";
+    const std::string cyc_b = "urn:epc:class:lgtin:9506000.012345.CYC-B";
+    Publish(*mill, R"({"type":"TransformationEvent","eventTime":"2025-01-01T00:00:00.000Z",
+        "eventTimeZoneOffset":"+00:00","inputQuantityList":[{"epcClass":")" + cyc_a + R"("}],
+        "outputQuantityList":[{"epcClass":")" + cyc_b + R"("}]})");
+    Publish(*mill, R"({"type":"TransformationEvent","eventTime":"2025-01-02T00:00:00.000Z",
+        "eventTimeZoneOffset":"+00:00","inputQuantityList":[{"epcClass":")" + cyc_b + R"("}],
+        "outputQuantityList":[{"epcClass":")" + cyc_a + R"("}]})");
 
     // Stored after the anchored checkpoint: no leaf, no proof.
     unanchored_ = new std::string(Publish(*truck, R"({"type":"ObjectEvent","action":"OBSERVE","bizStep":"receiving",
@@ -432,7 +449,7 @@ TEST_F(ApiSystemTest, TraceDocumentOfTheRiceLotWithUpstreamPaddy) {
                            "AggregationEvent:packing", "ObjectEvent:shipping", "ObjectEvent:receiving"}) {
     EXPECT_TRUE(steps.contains(want)) << want << " missing in " << r.body;
   }
-  EXPECT_EQ(events.size(), 5u) << r.body;
+  EXPECT_EQ(events.size(), 6u) << r.body;
   for (const auto& e : events) {
     const auto& o = e.as_object();
     ASSERT_EQ(o.at("envelope").as_string().size(), 64u);
@@ -446,10 +463,13 @@ TEST_F(ApiSystemTest, TraceDocumentOfTheRiceLotWithUpstreamPaddy) {
     EXPECT_EQ(o.at("leaf").is_null(), unanchored);
   }
   // Aggregation: the pallet with the lot's three bags.
+  // Aggregations: the pallet with the lot's three bags, and a case with 25 kg of the lot.
   const auto& aggs = doc.at("aggregations").as_array();
-  ASSERT_EQ(aggs.size(), 1u);
+  ASSERT_EQ(aggs.size(), 2u);
   EXPECT_EQ(aggs[0].at("parent").as_string(), kSscc);
   EXPECT_EQ(aggs[0].at("children").as_array().size(), 3u);
+  EXPECT_EQ(aggs[1].at("parent").as_string(), kCase);
+  EXPECT_EQ(aggs[1].at("childQuantityList").at(0).at("epcClass").as_string(), RiceClass());
 
   // Upstream: the paddy lot it was milled from, with its sensor summary.
   const auto& inputs = doc.at("inputs").as_array();
@@ -504,6 +524,29 @@ TEST_F(ApiSystemTest, SerialAnswersForTheItemWithItsLotsTrace) {
   ExpectProblem(Get(port_, kRicePath + "/21/BAG999"), 404);
 }
 
+TEST_F(ApiSystemTest, CaseOfAnotherProductResolvesToTheLotItHolds) {
+  auto r = Get(port_, "/01/" + CaseGtin() + "/21/CASE01");
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto doc = r.Json();
+  EXPECT_EQ(doc.at("product").at("gtin").as_string(), CaseGtin());
+  EXPECT_EQ(doc.at("lot").as_string(), kRiceLot);
+  EXPECT_EQ(doc.at("lotGtin").as_string(), kRiceGtin);
+  EXPECT_EQ(doc.at("link").as_string(), "https://id.example.com/01/" + CaseGtin() + "/21/CASE01");
+  ASSERT_EQ(doc.at("inputs").as_array().size(), 1u);
+  EXPECT_EQ(doc.at("inputs").at(0).at("lot").as_string(), kPaddyLot);
+  EXPECT_EQ(doc.at("item").at("events").as_array().size(), 1u);
+}
+
+TEST_F(ApiSystemTest, UpstreamCyclesEnd) {
+  auto r = Get(port_, "/01/" + PaddyGtin() + "/10/CYC-A");
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto doc = r.Json();
+  ASSERT_EQ(doc.at("inputs").as_array().size(), 1u);
+  EXPECT_EQ(doc.at("inputs").at(0).at("lot").as_string(), "CYC-B");
+  EXPECT_TRUE(doc.at("inputs").at(0).at("inputs").as_array().empty());
+  for (const auto& e : doc.at("events").as_array()) EXPECT_FALSE(e.at("anchored").as_bool());
+}
+
 TEST_F(ApiSystemTest, BadInputIs400AndUnknownIs404AsProblemDocuments) {
   ExpectProblem(Get(port_, "/01/09506000134368/10/RICE-0703"), 400, "check digit");
   ExpectProblem(Get(port_, std::string("/01/") + kRiceGtin + "/10/ABCDEFGHIJKLMNOPQRSTUVWXYZ"), 400, "lot");
@@ -548,8 +591,8 @@ TEST_F(ApiSystemTest, LinksetAndLinkTypeRedirects) {
   std::string local = redirect.Header("location").substr(std::string("https://id.example.com").size());
   auto events = Get(port_, local);
   ASSERT_EQ(events.status, 200) << events.body;
-  // The lot's class appears in the transformation that made it.
-  EXPECT_EQ(events.Json().at("epcisBody").at("queryResults").at("resultsBody").at("eventList").as_array().size(), 1u);
+  // The lot's class appears in the transformation that made it and the case packed from it.
+  EXPECT_EQ(events.Json().at("epcisBody").at("queryResults").at("resultsBody").at("eventList").as_array().size(), 2u);
   ExpectProblem(Get(port_, kRicePath + "?linkType=gs1:nonsense"), 404, "gs1:nonsense");
   ExpectProblem(Get(port_, std::string("/01/") + kRiceGtin + "/10/UNKNOWN?linkType=gs1:epcis"), 404);
 }
@@ -620,7 +663,7 @@ TEST_F(ApiSystemTest, EnvelopeProofVerifiesAgainstTheAnchorRoot) {
                      .ok());
     ++checked;
   }
-  EXPECT_EQ(checked, 4);
+  EXPECT_EQ(checked, 5);
   // A proof to a fixed anchored size never changes: cached for good.
   const std::string first(trace.at("events").at(0).at("envelope").as_string());
   auto fixed = Get(port_, "/api/v1/envelopes/" + first + "?treeSize=" + std::to_string(tree_size_));
@@ -714,7 +757,7 @@ TEST_F(ApiSystemTest, EpcisQueryFiltersAndPages) {
   const auto doc = all.Json();
   EXPECT_TRUE(ValidateQueryDocument(doc).ok()) << ValidateQueryDocument(doc);
   EXPECT_EQ(doc.at("epcisBody").at("queryResults").at("queryName").as_string(), "SimpleEventQuery");
-  EXPECT_EQ(doc.at("epcisBody").at("queryResults").at("resultsBody").at("eventList").as_array().size(), 7u);
+  EXPECT_EQ(doc.at("epcisBody").at("queryResults").at("resultsBody").at("eventList").as_array().size(), 10u);
   {
     std::ofstream out(stack_->dir() + "/epcis-query.json");
     out << all.body;
@@ -729,14 +772,14 @@ TEST_F(ApiSystemTest, EpcisQueryFiltersAndPages) {
   };
   EXPECT_EQ(count("EQ_bizStep=shipping"), 1u);
   EXPECT_EQ(count("EQ_bizStep=urn:epcglobal:cbv:bizstep:shipping,receiving"), 2u);
-  EXPECT_EQ(count("MATCH_epcClass=" + RiceClass()), 1u);  // the transformation's output
+  EXPECT_EQ(count("MATCH_epcClass=" + RiceClass()), 2u);  // the transformation's output, the case
   EXPECT_EQ(count("MATCH_epcClass=" + PaddyClass()), 3u);
   // A Digital Link names the same class.
   EXPECT_EQ(count("MATCH_epcClass=https%3A%2F%2Fid.example.com%2F01%2F" + PaddyGtin() + "%2F10%2F" + kPaddyLot), 3u);
   EXPECT_EQ(count("MATCH_epc=" + Bag(2)), 2u);  // commissioning, packing (child)
   EXPECT_EQ(count("MATCH_epc=urn:epc:idpat:sgtin:9506000.013436.*"), 2u);
   EXPECT_EQ(count("MATCH_epc=" + std::string(kSscc)), 2u);  // shipping, receiving
-  EXPECT_EQ(count("GE_eventTime=2026-07-03T00:00:00Z&LT_eventTime=2026-07-04T00:00:00Z"), 3u);
+  EXPECT_EQ(count("GE_eventTime=2026-07-03T00:00:00Z&LT_eventTime=2026-07-04T00:00:00Z"), 4u);
   EXPECT_EQ(count("GE_eventTime=2026-07-03T00:00:00Z&EQ_bizStep=commissioning"), 2u);
 
   // Paging: follow rel="next" to the end; every event exactly once, in time order.
@@ -760,7 +803,7 @@ TEST_F(ApiSystemTest, EpcisQueryFiltersAndPages) {
     }
   }
   EXPECT_EQ(pages, 4);
-  ASSERT_EQ(times.size(), 7u);
+  ASSERT_EQ(times.size(), 8u);
   EXPECT_TRUE(std::is_sorted(times.begin(), times.end()));
   // Tampered tokens and tokens of another query are refused.
   ASSERT_FALSE(token.empty());

@@ -263,7 +263,16 @@ json::object LotTrace(Context& ctx, const std::string& gtin, const std::string& 
       "JOIN event_keys i ON i.envelope_id = o.envelope_id AND i.idx = o.idx "
       "WHERE e.event_type = 'TransformationEvent' AND o.kind IN ('output', 'output_class') "
       "AND o.gtin = $1 AND o.lot = $2 AND i.kind IN ('input', 'input_class') "
-      "AND i.gtin IS NOT NULL AND i.lot IS NOT NULL ORDER BY 1, 2",
+      "AND i.gtin IS NOT NULL AND i.lot IS NOT NULL "
+      // Inputs named by serial: the lot each serial was commissioned into.
+      "UNION "
+      "SELECT DISTINCT l.gtin, l.lot FROM event_keys o "
+      "JOIN events e ON e.envelope_id = o.envelope_id AND e.idx = o.idx "
+      "JOIN event_keys i ON i.envelope_id = o.envelope_id AND i.idx = o.idx "
+      "JOIN event_keys s ON s.kind = 'epc' AND s.gtin = i.gtin AND s.serial = i.serial "
+      "JOIN event_keys l ON l.envelope_id = s.envelope_id AND l.idx = s.idx AND l.kind = 'lot' AND l.gtin = s.gtin "
+      "WHERE e.event_type = 'TransformationEvent' AND o.kind IN ('output', 'output_class') "
+      "AND o.gtin = $1 AND o.lot = $2 AND i.kind = 'input' AND i.serial IS NOT NULL ORDER BY 1, 2",
       gtin, lot);
   bool truncated = false;
   for (const auto& row : in) {
@@ -329,6 +338,7 @@ Result<boost::json::object> BuildTrace(pqxx::transaction_base& tx, const gs1::Di
   }
 
   std::optional<std::string> lot = link.lot;
+  std::string lot_gtin = link.gtin;  // the lot's product; another one for a bag of a bulk lot
   std::vector<EventRow> item_events;
   if (link.serial) {
     item_events = ReadEvents(ctx, ItemEventsSql(), link.gtin, *link.serial);
@@ -336,24 +346,34 @@ Result<boost::json::object> BuildTrace(pqxx::transaction_base& tx, const gs1::Di
       return Fail(NotFound("nothing recorded about item " + link.gtin + " serial " + *link.serial));
     }
     if (!lot) {
+      // The lot it was commissioned into (same GTIN); else, for a case or bag
+      // that aggregates a lot of another product, that lot.
       pqxx::result r = tx.exec_params(
-          "SELECT DISTINCT k1.lot FROM event_keys k1 JOIN event_keys k2 "
-          "ON k2.envelope_id = k1.envelope_id AND k2.idx = k1.idx "
-          "WHERE k1.kind = 'lot' AND k1.gtin = $1 AND k2.kind = 'epc' AND k2.gtin = $1 AND k2.serial = $2 "
-          "ORDER BY 1 LIMIT 1",
+          "SELECT * FROM ("
+          " SELECT 0 AS rank, k1.gtin, k1.lot FROM event_keys k1 JOIN event_keys k2 "
+          " ON k2.envelope_id = k1.envelope_id AND k2.idx = k1.idx "
+          " WHERE k1.kind = 'lot' AND k1.gtin = $1 AND k2.kind = 'epc' AND k2.gtin = $1 AND k2.serial = $2 "
+          " UNION "
+          " SELECT 1, c.gtin, c.lot FROM event_keys p JOIN event_keys c "
+          " ON c.envelope_id = p.envelope_id AND c.idx = p.idx "
+          " WHERE p.kind = 'parent' AND p.gtin = $1 AND p.serial = $2 AND c.kind = 'child_class' "
+          " AND c.gtin IS NOT NULL AND c.lot IS NOT NULL) AS candidates ORDER BY 1, 2, 3 LIMIT 1",
           link.gtin, *link.serial);
       if (r.empty()) return Fail(NotFound("the lot of item " + link.gtin + " serial " + *link.serial + " is unknown"));
-      lot = r[0][0].as<std::string>();
+      lot_gtin = r[0][1].as<std::string>();
+      lot = r[0][2].as<std::string>();
     }
   }
   if (!lot) return Fail(NotFound("a trace needs a lot (/10/) or a known serial (/21/)"));
-  if (!LotKnown(tx, link.gtin, *lot)) return Fail(NotFound("nothing recorded about lot " + *lot + " of " + link.gtin));
+  if (!LotKnown(tx, lot_gtin, *lot)) return Fail(NotFound("nothing recorded about lot " + *lot + " of " + lot_gtin));
 
-  json::object lot_trace = LotTrace(ctx, link.gtin, *lot, 0);
+  json::object lot_trace = LotTrace(ctx, lot_gtin, *lot, 0);
   json::object doc;
-  doc["product"] = lot_trace["product"];
+  // A bag of a bulk lot is its own product.
+  doc["product"] = lot_gtin == link.gtin ? lot_trace["product"] : Product(ctx, link.gtin, item_events);
   doc["lot"] = *lot;
-  doc["link"] = LinkOf(options, link.gtin, link.lot ? link.lot : lot, link.serial);
+  if (lot_gtin != link.gtin) doc["lotGtin"] = lot_gtin;
+  doc["link"] = LinkOf(options, link.gtin, link.lot, link.serial);
   doc["events"] = lot_trace["events"];
   doc["aggregations"] = lot_trace["aggregations"];
   doc["sensors"] = lot_trace["sensors"];
@@ -365,7 +385,7 @@ Result<boost::json::object> BuildTrace(pqxx::transaction_base& tx, const gs1::Di
     for (const auto& e : item_events) events.push_back(EventEntry(ctx, e));
     doc["serial"] = *link.serial;
     doc["item"] = json::object{{"serial", *link.serial},
-                               {"link", LinkOf(options, link.gtin, lot, link.serial)},
+                               {"link", LinkOf(options, link.gtin, link.lot, link.serial)},
                                {"events", std::move(events)},
                                {"aggregations", Aggregations(item_events)}};
   }

@@ -9,27 +9,26 @@
 // rice lot, packed onto a pallet (AggregationEvent), the pallet shipped; one more
 // receiving event stays outside the anchored log.
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <mqtt/async_client.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <boost/json.hpp>
 #include <chrono>
 #include <fstream>
 #include <map>
-#include <optional>
 #include <memory>
+#include <optional>
+#include <pqxx/pqxx>
 #include <regex>
 #include <set>
 #include <sstream>
 #include <string>
 #include <thread>
-
-#include <boost/json.hpp>
-#include <gtest/gtest.h>
-#include <mqtt/async_client.h>
-#include <pqxx/pqxx>
 
 #include "harness/stack.h"
 #include "trace/common/checkpoint.h"
@@ -210,9 +209,9 @@ class ApiSystemTest : public ::testing::Test {
     }
 
     gateway_log_ = new std::string(s.dir() + "/gateway.log");
-    gateway_pid_ = Spawn(s, "trace-gateway",
-                         {"--client-id=api-system-test", "--device-cache-ms=500", "--max-clock-skew-ms=60000"},
-                         *gateway_log_);
+    gateway_pid_ =
+        Spawn(s, "trace-gateway", {"--client-id=api-system-test", "--device-cache-ms=500", "--max-clock-skew-ms=60000"},
+              *gateway_log_);
     const auto deadline = std::chrono::steady_clock::now() + 30s;
     while (ReadFile(*gateway_log_).find("\"subscribed\"") == std::string::npos) {
       ASSERT_LT(std::chrono::steady_clock::now(), deadline) << ReadFile(*gateway_log_);
@@ -224,38 +223,51 @@ class ApiSystemTest : public ::testing::Test {
     const std::string gln = "urn:epc:id:sgln:9506000.00001.0";
     Publish(*farm, R"({"type":"ObjectEvent","action":"ADD","bizStep":"commissioning",
         "eventTime":"2026-07-01T06:00:00.000Z","eventTimeZoneOffset":"+07:00",
-        "bizLocation":{"id":")" + gln + R"("},
-        "quantityList":[{"epcClass":")" + PaddyClass() + R"(","quantity":1000,"uom":"KGM"}],
-        "ilmd":{"cbvmda:lotNumber":")" + kPaddyLot + R"("}})");
+        "bizLocation":{"id":")" +
+                       gln + R"("},
+        "quantityList":[{"epcClass":")" +
+                       PaddyClass() + R"(","quantity":1000,"uom":"KGM"}],
+        "ilmd":{"cbvmda:lotNumber":")" +
+                       kPaddyLot + R"("}})");
     Publish(*farm, R"({"type":"ObjectEvent","action":"OBSERVE","bizStep":"sensor_reporting",
         "eventTime":"2026-07-02T06:00:00.000Z","eventTimeZoneOffset":"+07:00",
-        "quantityList":[{"epcClass":")" + PaddyClass() + R"(","quantity":1000,"uom":"KGM"}],
+        "quantityList":[{"epcClass":")" +
+                       PaddyClass() + R"(","quantity":1000,"uom":"KGM"}],
         "sensorElementList":[{"sensorReport":[
           {"type":"Temperature","value":30,"uom":"CEL","time":"2026-07-02T00:00:00.000Z"},
           {"type":"Temperature","value":31.5,"uom":"CEL","time":"2026-07-02T03:00:00.000Z"},
           {"type":"Temperature","value":38,"uom":"CEL","time":"2026-07-02T06:00:00.000Z"}]}]})");
     Publish(*mill, R"({"type":"TransformationEvent","bizStep":"commissioning",
         "eventTime":"2026-07-03T08:00:00.000Z","eventTimeZoneOffset":"+07:00",
-        "inputQuantityList":[{"epcClass":")" + PaddyClass() + R"(","quantity":1000,"uom":"KGM"}],
-        "outputQuantityList":[{"epcClass":")" + RiceClass() + R"(","quantity":650,"uom":"KGM"}]})");
+        "inputQuantityList":[{"epcClass":")" +
+                       PaddyClass() + R"(","quantity":1000,"uom":"KGM"}],
+        "outputQuantityList":[{"epcClass":")" +
+                       RiceClass() + R"(","quantity":650,"uom":"KGM"}]})");
     Publish(*mill, R"({"type":"ObjectEvent","action":"ADD","bizStep":"commissioning",
         "eventTime":"2026-07-03T09:00:00.000Z","eventTimeZoneOffset":"+07:00",
-        "epcList":[")" + Bag(1) + R"(",")" + Bag(2) + R"(",")" + Bag(3) + R"("],
-        "ilmd":{"cbvmda:lotNumber":")" + kRiceLot + R"("}})");
+        "epcList":[")" +
+                       Bag(1) + R"(",")" + Bag(2) + R"(",")" + Bag(3) + R"("],
+        "ilmd":{"cbvmda:lotNumber":")" +
+                       kRiceLot + R"("}})");
     Publish(*mill, R"({"type":"AggregationEvent","action":"ADD","bizStep":"packing",
         "eventTime":"2026-07-03T10:00:00.000Z","eventTimeZoneOffset":"+07:00",
-        "parentID":")" + std::string(kSscc) + R"(",
-        "childEPCs":[")" + Bag(1) + R"(",")" + Bag(2) + R"(",")" + Bag(3) + R"("]})");
+        "parentID":")" +
+                       std::string(kSscc) + R"(",
+        "childEPCs":[")" +
+                       Bag(1) + R"(",")" + Bag(2) + R"(",")" + Bag(3) + R"("]})");
     Publish(*truck, R"({"type":"ObjectEvent","action":"OBSERVE","bizStep":"shipping",
         "eventTime":"2026-07-04T07:00:00.000Z","eventTimeZoneOffset":"+07:00",
-        "epcList":[")" + std::string(kSscc) + R"("],
+        "epcList":[")" + std::string(kSscc) +
+                        R"("],
         "sourceList":[{"type":"owning_party","source":"urn:epc:id:pgln:9506000.00001"}],
         "destinationList":[{"type":"owning_party","destination":"urn:epc:id:pgln:9506000.00002"}]})");
     // A case of another product (indicator 1) holding 25 kg of the rice lot.
     Publish(*mill, R"({"type":"AggregationEvent","action":"ADD","bizStep":"packing",
         "eventTime":"2026-07-03T11:00:00.000Z","eventTimeZoneOffset":"+07:00",
-        "parentID":")" + std::string(kCase) + R"(",
-        "childQuantityList":[{"epcClass":")" + RiceClass() + R"(","quantity":25,"uom":"KGM"}]})");
+        "parentID":")" +
+                       std::string(kCase) + R"(",
+        "childQuantityList":[{"epcClass":")" +
+                       RiceClass() + R"(","quantity":25,"uom":"KGM"}]})");
 
     FillLog();
 
@@ -263,20 +275,23 @@ class ApiSystemTest : public ::testing::Test {
     const std::string cyc_a = "urn:epc:class:lgtin:9506000.012345.CYC-A";
     const std::string cyc_b = "urn:epc:class:lgtin:9506000.012345.CYC-B";
     Publish(*mill, R"({"type":"TransformationEvent","eventTime":"2025-01-01T00:00:00.000Z",
-        "eventTimeZoneOffset":"+00:00","inputQuantityList":[{"epcClass":")" + cyc_a + R"("}],
-        "outputQuantityList":[{"epcClass":")" + cyc_b + R"("}]})");
+        "eventTimeZoneOffset":"+00:00","inputQuantityList":[{"epcClass":")" +
+                       cyc_a + R"("}],
+        "outputQuantityList":[{"epcClass":")" +
+                       cyc_b + R"("}]})");
     Publish(*mill, R"({"type":"TransformationEvent","eventTime":"2025-01-02T00:00:00.000Z",
-        "eventTimeZoneOffset":"+00:00","inputQuantityList":[{"epcClass":")" + cyc_b + R"("}],
-        "outputQuantityList":[{"epcClass":")" + cyc_a + R"("}]})");
+        "eventTimeZoneOffset":"+00:00","inputQuantityList":[{"epcClass":")" +
+                       cyc_b + R"("}],
+        "outputQuantityList":[{"epcClass":")" +
+                       cyc_a + R"("}]})");
 
     // Stored after the anchored checkpoint: no leaf, no proof.
     unanchored_ = new std::string(Publish(*truck, R"({"type":"ObjectEvent","action":"OBSERVE","bizStep":"receiving",
         "eventTime":"2026-07-05T07:00:00.000Z","eventTimeZoneOffset":"+07:00",
         "epcList":[")" + std::string(kSscc) + R"("]})"));
     for (auto* d : {farm.get(), mill.get(), truck.get()}) d->client->disconnect()->wait();
-    device_keys_ = new std::map<std::string, std::string>{{"field-1", farm->key.public_key()},
-                                                          {"mill-1", mill->key.public_key()},
-                                                          {"truck-1", truck->key.public_key()}};
+    device_keys_ = new std::map<std::string, std::string>{
+        {"field-1", farm->key.public_key()}, {"mill-1", mill->key.public_key()}, {"truck-1", truck->key.public_key()}};
 
     api_log_ = new std::string(s.dir() + "/api.log");
     api_pid_ = Spawn(s, "trace-api",
@@ -373,12 +388,13 @@ class ApiSystemTest : public ::testing::Test {
                       static_cast<int>(sub.id.level), static_cast<int64_t>(sub.id.index), HashHex(sub.hash));
       }
       if (range.size() == 4 || range.size() == r.size()) {
-        Checkpoint cp{.origin = std::string(kDefaultLogName), .tree_size = range.size(), .root = range.Root()};
+        Checkpoint cp{.origin = std::string(kDefaultLogName), .tree_size = range.size(), .root = range.Root(), .extensions = {}};
         auto note = SignCheckpoint(cp, kDefaultLogName, keys_->log);
         ASSERT_TRUE(note.has_value()) << note.error();
-        w.exec_params("INSERT INTO platform_keys (id, kind, name, public_key) VALUES ($1, 'log', $2, decode($3, 'hex')) "
-                      "ON CONFLICT DO NOTHING",
-                      keys_->log_key_id, std::string(kDefaultLogName), HexEncode(keys_->log.public_key()));
+        w.exec_params(
+            "INSERT INTO platform_keys (id, kind, name, public_key) VALUES ($1, 'log', $2, decode($3, 'hex')) "
+            "ON CONFLICT DO NOTHING",
+            keys_->log_key_id, std::string(kDefaultLogName), HexEncode(keys_->log.public_key()));
         w.exec_params("INSERT INTO checkpoints (tree_size, root, note) VALUES ($1, decode($2, 'hex'), $3)",
                       static_cast<int64_t>(range.size()), HashHex(range.Root()), *note);
         char tx[65];
@@ -445,8 +461,8 @@ TEST_F(ApiSystemTest, TraceDocumentOfTheRiceLotWithUpstreamPaddy) {
 
   const auto& events = doc.at("events").as_array();
   auto steps = StepsOf(events);
-  for (const char* want : {"TransformationEvent:commissioning", "ObjectEvent:commissioning",
-                           "AggregationEvent:packing", "ObjectEvent:shipping", "ObjectEvent:receiving"}) {
+  for (const char* want : {"TransformationEvent:commissioning", "ObjectEvent:commissioning", "AggregationEvent:packing",
+                           "ObjectEvent:shipping", "ObjectEvent:receiving"}) {
     EXPECT_TRUE(steps.contains(want)) << want << " missing in " << r.body;
   }
   EXPECT_EQ(events.size(), 6u) << r.body;
@@ -569,7 +585,8 @@ TEST_F(ApiSystemTest, NonCanonicalLinksRedirectToTheCanonicalOne) {
 
 TEST_F(ApiSystemTest, LinksetAndLinkTypeRedirects) {
   const std::string self = "https://id.example.com" + kRicePath;
-  for (const auto& r : {Get(port_, kRicePath, "application/linkset+json"), Get(port_, kRicePath + "?linkType=linkset")}) {
+  for (const auto& r :
+       {Get(port_, kRicePath, "application/linkset+json"), Get(port_, kRicePath + "?linkType=linkset")}) {
     ASSERT_EQ(r.status, 200) << r.body;
     EXPECT_EQ(r.Header("content-type"), "application/linkset+json");
     EXPECT_NE(r.Header("link").find("rel=\"https://gs1.org/voc/pip\""), std::string::npos) << r.Header("link");
@@ -740,12 +757,13 @@ TEST_F(ApiSystemTest, KeysCheckpointAndAnchors) {
 // The document as an EPCISDocument with the same events, for the project's own validator.
 Status ValidateQueryDocument(const json::object& doc) {
   if (doc.at("type").as_string() != "EPCISQueryDocument") return InvalidArgument("type");
-  json::object as_doc{{"@context", doc.at("@context")},
-                      {"type", "EPCISDocument"},
-                      {"schemaVersion", doc.at("schemaVersion")},
-                      {"creationDate", doc.at("creationDate")},
-                      {"epcisBody", json::object{{"eventList", doc.at("epcisBody").at("queryResults").at(
-                                                                   "resultsBody").at("eventList")}}}};
+  json::object as_doc{
+      {"@context", doc.at("@context")},
+      {"type", "EPCISDocument"},
+      {"schemaVersion", doc.at("schemaVersion")},
+      {"creationDate", doc.at("creationDate")},
+      {"epcisBody",
+       json::object{{"eventList", doc.at("epcisBody").at("queryResults").at("resultsBody").at("eventList")}}}};
   return epcis::ValidateEpcisDocument(as_doc);
 }
 
@@ -834,7 +852,11 @@ TEST_F(ApiSystemTest, EpcisDocumentIsValidAgainstGs1SchemaWithAjv) {
   EXPECT_NE(r.out.find("valid"), std::string::npos) << r.out;
   // The validator is not vacuous: the same document with an event lacking eventTime fails.
   json::object broken = all.Json();
-  broken["epcisBody"].as_object()["queryResults"].as_object()["resultsBody"].as_object()["eventList"].as_array()[0]
+  broken["epcisBody"]
+      .as_object()["queryResults"]
+      .as_object()["resultsBody"]
+      .as_object()["eventList"]
+      .as_array()[0]
       .as_object()
       .erase("eventTime");
   const std::string broken_path = stack_->dir() + "/epcis-query-broken.json";

@@ -1,9 +1,8 @@
 #include "api.h"
 
+#include <boost/json.hpp>
 #include <charconv>
 #include <chrono>
-
-#include <boost/json.hpp>
 #include <pqxx/pqxx>
 
 #include "epcis_query.h"
@@ -59,9 +58,9 @@ std::string HexToBase64(const std::string& hex) {
 
 json::object AnchorJson(const pqxx::row& row) {
   // tree_size, root hex, chain_id, contract, tx_hash, block_number
-  return json::object{{"treeSize", row[0].as<int64_t>()},    {"root", HexToBase64(row[1].as<std::string>())},
-                      {"chainId", row[2].as<int64_t>()},     {"contract", row[3].as<std::string>()},
-                      {"tx", row[4].as<std::string>()},      {"block", row[5].as<int64_t>()}};
+  return json::object{{"treeSize", row[0].as<int64_t>()}, {"root", HexToBase64(row[1].as<std::string>())},
+                      {"chainId", row[2].as<int64_t>()},  {"contract", row[3].as<std::string>()},
+                      {"tx", row[4].as<std::string>()},   {"block", row[5].as<int64_t>()}};
 }
 
 struct LinkEntry {
@@ -154,8 +153,8 @@ void Api::Handle(HttpRequest req, Reply reply) {
   if (digital_link || route->is_public) {
     if (int retry = limiter_.Take(req.client); retry > 0) {
       metrics_.RecordRateLimited();
-      HttpResponse res = Problem(429, "rate limit: at most " + std::to_string(options_.rate_per_second) +
-                                          " requests per second per client");
+      HttpResponse res = Problem(
+          429, "rate limit: at most " + std::to_string(options_.rate_per_second) + " requests per second per client");
       res.Set("Retry-After", std::to_string(retry));
       return finish(std::move(res));
     }
@@ -222,8 +221,8 @@ void Api::DigitalLink(const HttpRequest& req, const Params&, Reply reply) {
   links.push_back({std::string(kGs1Voc) + "defaultLink", self, "text/html", "Product information page"});
   std::string link_header;
   for (const auto& l : links) {
-    link_header += (link_header.empty() ? "" : ", ") + ("<" + l.href + ">; rel=\"" + l.rel + "\"; type=\"" + l.type +
-                                                        "\"; title=\"" + l.title + "\"");
+    link_header += (link_header.empty() ? "" : ", ") +
+                   ("<" + l.href + ">; rel=\"" + l.rel + "\"; type=\"" + l.type + "\"; title=\"" + l.title + "\"");
   }
   link_header += ", <" + self + "?linkType=linkset>; rel=\"linkset\"; type=\"application/linkset+json\"";
 
@@ -321,10 +320,11 @@ void Api::Envelope(const HttpRequest& req, const Params& p, Reply reply) {
       const auto leaf = r[0][4].as<int64_t>();
       std::string sql =
           "SELECT tree_size, encode(root, 'hex'), chain_id, contract, tx_hash, block_number FROM anchors WHERE "
-          "tree_size > $1" + AnchorFilter();
-      pqxx::result a = tree_size ? tx.exec_params(sql + " AND tree_size = $2 LIMIT 1", leaf,
-                                                  static_cast<int64_t>(*tree_size))
-                                 : tx.exec_params(sql + " ORDER BY tree_size DESC LIMIT 1", leaf);
+          "tree_size > $1" +
+          AnchorFilter();
+      pqxx::result a = tree_size
+                           ? tx.exec_params(sql + " AND tree_size = $2 LIMIT 1", leaf, static_cast<int64_t>(*tree_size))
+                           : tx.exec_params(sql + " ORDER BY tree_size DESC LIMIT 1", leaf);
       if (tree_size && a.empty()) {
         return Problem(404, "no confirmed anchor of tree size " + std::to_string(*tree_size) + " covers this envelope");
       }
@@ -375,8 +375,8 @@ void Api::Consistency(const HttpRequest& req, const Params&, Reply reply) {
     pqxx::result r = tx.exec("SELECT coalesce(max(tree_size), 0) FROM checkpoints");
     const auto size = r[0][0].as<int64_t>();
     if (to > static_cast<uint64_t>(size)) {
-      return Problem(400, "to " + std::to_string(to) + " is beyond the log's newest checkpoint (" +
-                              std::to_string(size) + ")");
+      return Problem(
+          400, "to " + std::to_string(to) + " is beyond the log's newest checkpoint (" + std::to_string(size) + ")");
     }
     PgHashReader reader(tx);
     auto proof = merkle::ConsistencyProof(reader, from, to);
@@ -405,10 +405,12 @@ void Api::Anchors(const HttpRequest& req, const Params&, Reply reply) {
   }
   Db(reply, [this, limit, before](pqxx::connection& c) {
     pqxx::read_transaction tx(c);
-    std::string sql = "SELECT tree_size, encode(root, 'hex'), chain_id, contract, tx_hash, block_number FROM anchors "
-                      "WHERE tree_size < $1" + AnchorFilter() + " ORDER BY tree_size DESC LIMIT $2";
-    pqxx::result r = tx.exec_params(sql, static_cast<int64_t>(before.value_or(INT64_MAX)),
-                                    static_cast<int64_t>(limit + 1));
+    std::string sql =
+        "SELECT tree_size, encode(root, 'hex'), chain_id, contract, tx_hash, block_number FROM anchors "
+        "WHERE tree_size < $1" +
+        AnchorFilter() + " ORDER BY tree_size DESC LIMIT $2";
+    pqxx::result r =
+        tx.exec_params(sql, static_cast<int64_t>(before.value_or(INT64_MAX)), static_cast<int64_t>(limit + 1));
     json::array list;
     for (size_t i = 0; i < r.size() && i < limit; ++i) list.push_back(AnchorJson(r[i]));
     json::value next = nullptr;

@@ -1,7 +1,6 @@
 #include "db_pool.h"
 
 #include <memory>
-
 #include <pqxx/pqxx>
 
 #include "trace/common/log.h"

@@ -14,11 +14,10 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <pqxx/connection>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <pqxx/connection>
 
 #include "trace/common/status.h"
 

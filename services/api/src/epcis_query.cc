@@ -3,10 +3,9 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include <boost/json.hpp>
 #include <chrono>
 #include <cstring>
-
-#include <boost/json.hpp>
 #include <pqxx/pqxx>
 
 #include "trace/common/encoding.h"
@@ -62,18 +61,23 @@ std::string EpcisQuery::FilterDigest() const {
   std::string s;
   auto add = [&](const char* name, const std::vector<std::string>& values) {
     s += name;
-    for (const auto& v : values) s += "\x1f" + v;
+    for (const auto& v : values) {
+      s += '\x1f';
+      s += v;
+    }
     s += "\x1e";
   };
   add("epc", match_epc);
   add("class", match_epc_class);
   add("bizStep", eq_biz_step);
-  s += "ge\x1f" + ge_event_time.value_or("") + "\x1elt\x1f" + lt_event_time.value_or("");
+  s += "ge\x1f";
+  s += ge_event_time.value_or("");
+  s += "\x1elt\x1f";
+  s += lt_event_time.value_or("");
   return HashHex(Sha256(s)).substr(0, 16);
 }
 
-std::string MakePageToken(const EpcisQuery::Cursor& cursor, const std::string& filter_digest,
-                          std::string_view secret) {
+std::string MakePageToken(const EpcisQuery::Cursor& cursor, const std::string& filter_digest, std::string_view secret) {
   std::string payload =
       cursor.event_time + "|" + cursor.envelope + "|" + std::to_string(cursor.index) + "|" + filter_digest;
   return Base64UrlEncode(payload) + "." + Base64UrlEncode(Hmac(secret, payload));
@@ -149,7 +153,9 @@ Result<EpcisPage> RunEpcisQuery(pqxx::transaction_base& tx, const EpcisQuery& qu
   std::vector<std::string> args;
   auto param = [&](std::string v) {
     args.push_back(std::move(v));
-    return "$" + std::to_string(args.size());
+    std::string ref = "$";
+    ref += std::to_string(args.size());
+    return ref;
   };
   std::string where = "TRUE";
   // An identifier matches by its text, or by the GTIN key it names (so URNs and
@@ -171,7 +177,8 @@ Result<EpcisPage> RunEpcisQuery(pqxx::transaction_base& tx, const EpcisQuery& qu
       any += (any.empty() ? "" : " OR ") + ("(" + one + ")");
     }
     return " AND EXISTS (SELECT 1 FROM event_keys k WHERE k.envelope_id = e.envelope_id AND k.idx = e.idx "
-           "AND k.kind IN (" + std::string(kinds) + ") AND (" + any + "))";
+           "AND k.kind IN (" +
+           std::string(kinds) + ") AND (" + any + "))";
   };
   if (!query.match_epc.empty()) where += key_match(query.match_epc, "'epc', 'child', 'input', 'output'", false);
   if (!query.match_epc_class.empty()) {
@@ -194,8 +201,8 @@ Result<EpcisPage> RunEpcisQuery(pqxx::transaction_base& tx, const EpcisQuery& qu
   }
   const std::string sql =
       "SELECT e.body::text, to_char(e.event_time AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), "
-      "encode(e.envelope_id, 'hex'), e.idx FROM events e WHERE " + where +
-      " ORDER BY e.event_time, e.envelope_id, e.idx LIMIT " + std::to_string(query.per_page + 1);
+      "encode(e.envelope_id, 'hex'), e.idx FROM events e WHERE " +
+      where + " ORDER BY e.event_time, e.envelope_id, e.idx LIMIT " + std::to_string(query.per_page + 1);
   pqxx::result r = tx.exec_params(sql, pqxx::prepare::make_dynamic_params(args));
 
   EpcisPage page;

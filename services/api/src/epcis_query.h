@@ -19,13 +19,12 @@
 // Pure functions apart from RunEpcisQuery (one transaction). Thread-safe.
 #pragma once
 
+#include <boost/json/object.hpp>
 #include <map>
 #include <optional>
+#include <pqxx/transaction_base>
 #include <string>
 #include <vector>
-
-#include <boost/json/object.hpp>
-#include <pqxx/transaction_base>
 
 #include "trace/common/status.h"
 
@@ -52,13 +51,12 @@ struct EpcisQuery {
 // unknown query parameters.
 Result<EpcisQuery> ParseEpcisQuery(const std::multimap<std::string, std::string>& params, std::string_view secret);
 
-std::string MakePageToken(const EpcisQuery::Cursor& cursor, const std::string& filter_digest,
-                          std::string_view secret);
+std::string MakePageToken(const EpcisQuery::Cursor& cursor, const std::string& filter_digest, std::string_view secret);
 Result<EpcisQuery::Cursor> OpenPageToken(std::string_view token, const std::string& filter_digest,
                                          std::string_view secret);
 
 struct EpcisPage {
-  boost::json::object document;         // the EPCISQueryDocument
+  boost::json::object document;           // the EPCISQueryDocument
   std::optional<std::string> next_token;  // when there may be more
 };
 

@@ -64,12 +64,23 @@ std::string HtmlEscape(std::string_view text) {
   out.reserve(text.size());
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out.push_back(c);
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out.push_back(c);
     }
   }
   return out;
@@ -86,11 +97,16 @@ std::string RenderTracePage(const json::object& trace) {
   std::string out =
       "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-      "<title>" + HtmlEscape(name.empty() ? gtin : name) + " lot " + HtmlEscape(lot) + "</title>"
+      "<title>" +
+      HtmlEscape(name.empty() ? gtin : name) + " lot " + HtmlEscape(lot) +
+      "</title>"
       "<style>body{font-family:system-ui,sans-serif;margin:1rem;max-width:40rem}"
       "ol.timeline{padding-left:1.2rem}li{margin:.4rem 0}.signer,.state{color:#555;font-size:.9em}</style>"
-      "</head><body>\n<h1>" + HtmlEscape(name.empty() ? "Product " + gtin : name) + "</h1>\n"
-      "<p>GTIN " + HtmlEscape(gtin) + " &middot; lot " + HtmlEscape(lot) +
+      "</head><body>\n<h1>" +
+      HtmlEscape(name.empty() ? "Product " + gtin : name) +
+      "</h1>\n"
+      "<p>GTIN " +
+      HtmlEscape(gtin) + " &middot; lot " + HtmlEscape(lot) +
       (At(trace, "serial") ? " &middot; item " + HtmlEscape(Str(At(trace, "serial"))) : "") + " &middot; by " +
       HtmlEscape(org) + "</p>\n<h2>Where it has been</h2>\n";
   Timeline(trace, out);

@@ -3,9 +3,8 @@
 // that verifies in the browser replaces this function (issue 5 item 3).
 #pragma once
 
-#include <string>
-
 #include <boost/json/object.hpp>
+#include <string>
 
 namespace trace::api {
 

@@ -2,13 +2,12 @@
 
 #include <algorithm>
 #include <atomic>
+#include <boost/asio.hpp>
+#include <boost/beast.hpp>
 #include <mutex>
 #include <optional>
 #include <thread>
 #include <unordered_map>
-
-#include <boost/asio.hpp>
-#include <boost/beast.hpp>
 
 namespace trace::api {
 namespace {
@@ -189,17 +188,18 @@ class Session : public std::enable_shared_from_this<Session> {
     out->version(11);
     for (auto& [k, v] : res.headers) out->insert(k, v);
     if (out->find(http::field::server) == out->end()) out->set(http::field::server, "trace-api");
-    const bool keep = keep_alive_ && !server_->draining &&
-                      served_ < server_->options.max_requests_per_connection && res.status != 408;
+    const bool keep = keep_alive_ && !server_->draining && served_ < server_->options.max_requests_per_connection &&
+                      res.status != 408;
     out->keep_alive(keep);
     out->body() = std::move(res.body);
     out->prepare_payload();
     stream_.expires_after(server_->options.write_timeout);
-    http::async_write(stream_, *out, [self = shared_from_this(), out, keep, counted](beast::error_code ec, std::size_t) {
-      if (counted) --self->server_->in_flight;
-      if (ec || !keep) return self->Close();
-      self->Read();
-    });
+    http::async_write(stream_, *out,
+                      [self = shared_from_this(), out, keep, counted](beast::error_code ec, std::size_t) {
+                        if (counted) --self->server_->in_flight;
+                        if (ec || !keep) return self->Close();
+                        self->Read();
+                      });
   }
 
   void Close() {
@@ -259,8 +259,7 @@ Result<int> HttpServer::Start(const HttpServerOptions& options, Handler handler)
   if (!ec) acc.bind(ep, ec);
   if (!ec) acc.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) {
-    return Fail(Unavailable("listen on " + options.address + ":" + std::to_string(options.port) + ": " +
-                            ec.message()));
+    return Fail(Unavailable("listen on " + options.address + ":" + std::to_string(options.port) + ": " + ec.message()));
   }
   const int port = acc.local_endpoint().port();
   impl_->Accept();

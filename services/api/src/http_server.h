@@ -26,10 +26,10 @@
 namespace trace::api {
 
 struct HttpRequest {
-  std::string method;   // "GET"
-  std::string target;   // "/01/...?linkType=linkset", as received
-  std::string path;     // target before '?', still percent-encoded
-  std::string query;    // target after '?', "" if none
+  std::string method;  // "GET"
+  std::string target;  // "/01/...?linkType=linkset", as received
+  std::string path;    // target before '?', still percent-encoded
+  std::string query;   // target after '?', "" if none
   // Header fields, names lowercased; a repeated field's values joined with ", ".
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;

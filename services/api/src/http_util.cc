@@ -1,10 +1,9 @@
 #include "http_util.h"
 
 #include <algorithm>
+#include <boost/json.hpp>
 #include <cctype>
 #include <charconv>
-
-#include <boost/json.hpp>
 
 #include "trace/common/encoding.h"
 #include "trace/common/jcs.h"
@@ -153,7 +152,12 @@ std::string QueryEscape(std::string_view value) {
   return out;
 }
 
-std::string StrongEtag(std::string_view body) { return "\"" + HashHex(Sha256(body)).substr(0, 32) + "\""; }
+std::string StrongEtag(std::string_view body) {
+  std::string tag = "\"";
+  tag += std::string_view(HashHex(Sha256(body))).substr(0, 32);
+  tag += '"';
+  return tag;
+}
 
 bool IfNoneMatchMatches(std::string_view if_none_match, std::string_view etag) {
   auto strip = [](std::string_view t) {
@@ -171,27 +175,48 @@ bool IfNoneMatchMatches(std::string_view if_none_match, std::string_view etag) {
 
 std::string_view ReasonPhrase(int status) {
   switch (status) {
-    case 200: return "OK";
-    case 301: return "Moved Permanently";
-    case 304: return "Not Modified";
-    case 307: return "Temporary Redirect";
-    case 308: return "Permanent Redirect";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 406: return "Not Acceptable";
-    case 408: return "Request Timeout";
-    case 409: return "Conflict";
-    case 412: return "Precondition Failed";
-    case 413: return "Content Too Large";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    default: return "Error";
+    case 200:
+      return "OK";
+    case 301:
+      return "Moved Permanently";
+    case 304:
+      return "Not Modified";
+    case 307:
+      return "Temporary Redirect";
+    case 308:
+      return "Permanent Redirect";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 406:
+      return "Not Acceptable";
+    case 408:
+      return "Request Timeout";
+    case 409:
+      return "Conflict";
+    case 412:
+      return "Precondition Failed";
+    case 413:
+      return "Content Too Large";
+    case 429:
+      return "Too Many Requests";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 500:
+      return "Internal Server Error";
+    case 503:
+      return "Service Unavailable";
+    case 504:
+      return "Gateway Timeout";
+    default:
+      return "Error";
   }
 }
 

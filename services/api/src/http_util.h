@@ -3,14 +3,13 @@
 // answers. All functions are pure and thread-safe.
 #pragma once
 
+#include <boost/json/value.hpp>
 #include <map>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <boost/json/value.hpp>
 
 #include "http_server.h"
 #include "trace/common/status.h"

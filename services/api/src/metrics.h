@@ -15,7 +15,10 @@ class Metrics {
  public:
   // Records one answered request of `route` (the route's pattern, not the raw path).
   void Record(const std::string& route, int status, double seconds);
-  void RecordRateLimited() { std::lock_guard lock(mu_); ++rate_limited_; }
+  void RecordRateLimited() {
+    std::lock_guard lock(mu_);
+    ++rate_limited_;
+  }
 
   // The exposition text (text/plain; version=0.0.4).
   std::string Render(int in_flight, std::size_t db_queue) const;

@@ -1,8 +1,7 @@
 #include "pg_hash_reader.h"
 
-#include <string>
-
 #include <pqxx/pqxx>
+#include <string>
 
 #include "trace/common/encoding.h"
 

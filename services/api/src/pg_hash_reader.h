@@ -8,10 +8,9 @@
 // Uses the caller's transaction, so it is as thread-safe as that (one thread).
 #pragma once
 
+#include <pqxx/transaction_base>
 #include <span>
 #include <vector>
-
-#include <pqxx/transaction_base>
 
 #include "trace/common/merkle.h"
 

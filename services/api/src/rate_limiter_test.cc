@@ -10,7 +10,7 @@ TEST(RateLimiter, BurstThenRefillPerClient) {
   auto t0 = RateLimiter::Clock::now();
   for (int i = 0; i < 3; ++i) EXPECT_EQ(limiter.Take("a", t0), 0) << i;
   EXPECT_GE(limiter.Take("a", t0), 1);
-  EXPECT_EQ(limiter.Take("b", t0), 0);  // another client has its own bucket
+  EXPECT_EQ(limiter.Take("b", t0), 0);                                   // another client has its own bucket
   EXPECT_EQ(limiter.Take("a", t0 + std::chrono::milliseconds(600)), 0);  // 1.2 tokens refilled
   EXPECT_GE(limiter.Take("a", t0 + std::chrono::milliseconds(600)), 1);
 }

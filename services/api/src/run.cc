@@ -22,8 +22,7 @@ int Run(int argc, char** argv, const sigset_t& stop_signals) {
   Flags flags("trace-api", "public trace and proof routes, GS1 Digital Link resolver, EPCIS query");
   flags.Add("db-url", "TRACE_DB_URL", "", "libpq URI of the database");
   flags.Add("listen", "TRACE_API_LISTEN", "127.0.0.1:8080", "address:port to serve on (port 0: a free one)");
-  flags.Add("public-base-url", "TRACE_PUBLIC_URL", "",
-            "https://host used in links (default http://LISTEN as bound)");
+  flags.Add("public-base-url", "TRACE_PUBLIC_URL", "", "https://host used in links (default http://LISTEN as bound)");
   flags.Add("chain-id", "TRACE_CHAIN_ID", "", "only anchors on this chain id count (default: any)");
   flags.Add("contract", "TRACE_CONTRACT", "", "only anchors by this TraceAnchor address count (default: any)");
   flags.Add("thresholds", "TRACE_API_THRESHOLDS", "",

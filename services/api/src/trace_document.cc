@@ -1,14 +1,13 @@
 #include "trace_document.h"
 
 #include <algorithm>
+#include <boost/json.hpp>
 #include <cmath>
 #include <limits>
+#include <pqxx/pqxx>
 #include <set>
 #include <utility>
 #include <vector>
-
-#include <boost/json.hpp>
-#include <pqxx/pqxx>
 
 #include "http_util.h"
 #include "trace/common/encoding.h"
@@ -57,8 +56,7 @@ const std::string& LotEventsSql() {
 
 // One item's events ($1 gtin, $2 serial).
 const std::string& ItemEventsSql() {
-  static const std::string sql =
-      EventsSql("SELECT envelope_id, idx FROM event_keys WHERE gtin = $1 AND serial = $2");
+  static const std::string sql = EventsSql("SELECT envelope_id, idx FROM event_keys WHERE gtin = $1 AND serial = $2");
   return sql;
 }
 
@@ -187,8 +185,12 @@ json::object SensorSummary(const Context& ctx, const std::vector<EventRow>& even
   }
   json::array types;
   for (const auto& [type, a] : by_type) {
-    json::object t{{"type", type},     {"uom", a.uom},  {"count", a.count},
-                   {"min", a.min},     {"max", a.max},  {"mean", a.sum / static_cast<double>(a.count)},
+    json::object t{{"type", type},
+                   {"uom", a.uom},
+                   {"count", a.count},
+                   {"min", a.min},
+                   {"max", a.max},
+                   {"mean", a.sum / static_cast<double>(a.count)},
                    {"excursions", a.excursions}};
     if (auto it = ctx.options.limits.find(type); it != ctx.options.limits.end()) {
       json::object limit;
@@ -200,8 +202,7 @@ json::object SensorSummary(const Context& ctx, const std::vector<EventRow>& even
     }
     types.push_back(std::move(t));
   }
-  return json::object{{"types", std::move(types)},
-                      {"readings", ctx.options.public_base + ReadingsPath(gtin, lot)}};
+  return json::object{{"types", std::move(types)}, {"readings", ctx.options.public_base + ReadingsPath(gtin, lot)}};
 }
 
 json::array Aggregations(const std::vector<EventRow>& events) {
@@ -408,10 +409,8 @@ Result<boost::json::object> LotReadings(pqxx::transaction_base& tx, const std::s
                                     {"index", r.event->index},
                                     {"device", r.event->org + "/" + r.event->device}});
   }
-  return json::object{{"gtin", gtin},
-                      {"lot", lot},
-                      {"link", LinkOf(options, gtin, lot)},
-                      {"readings", std::move(readings)}};
+  return json::object{
+      {"gtin", gtin}, {"lot", lot}, {"link", LinkOf(options, gtin, lot)}, {"readings", std::move(readings)}};
 }
 
 }  // namespace trace::api

@@ -16,13 +16,12 @@
 // Functions run on a DbPool thread with that thread's transaction. Thread-compatible.
 #pragma once
 
+#include <boost/json/object.hpp>
 #include <map>
 #include <optional>
+#include <pqxx/transaction_base>
 #include <string>
 #include <string_view>
-
-#include <boost/json/object.hpp>
-#include <pqxx/transaction_base>
 
 #include "trace/common/digital_link.h"
 #include "trace/common/status.h"

@@ -923,6 +923,32 @@ TEST_F(ApiSystemTest, RateLimitAnswers429WithRetryAfter) {
   EXPECT_NE(ReadFile(log_path).find("\"stopped\""), std::string::npos);
 }
 
+TEST_F(ApiSystemTest, HealthzIs503WithoutTheDatabase) {
+  const std::string log_path = stack_->dir() + "/api-nodb.log";
+  // A port nothing listens on: the one just released by a closed socket.
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  const int dead_port = ntohs(addr.sin_port);
+  close(fd);
+  pid_t pid = Spawn(*stack_, "trace-api",
+                    {"--listen=127.0.0.1:0", "--db-url=postgresql://trace@127.0.0.1:" + std::to_string(dead_port) +
+                                                 "/trace?connect_timeout=2"},
+                    log_path);
+  int port = WaitForPort(log_path);
+  ASSERT_GT(port, 0);
+  ExpectProblem(Get(port, "/healthz"), 503, "database");
+  EXPECT_FALSE(Get(port, "/healthz").Header("retry-after").empty());
+  kill(pid, SIGTERM);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
 TEST_F(ApiSystemTest, SlowRequestIs408) {
   const std::string log_path = stack_->dir() + "/api-slow.log";
   pid_t pid = Spawn(*stack_, "trace-api", {"--listen=127.0.0.1:0", "--read-timeout-ms=300"}, log_path);

@@ -39,8 +39,8 @@ pg_bin=${TRACE_PG_BIN:-/usr/lib/postgresql/15/bin}
 anvil_bin=$root/deploy/node_modules/.bin/anvil
 all_servers=(postgres mosquitto anvil)
 # Project services started by --services, in start order, when their executable exists in
-# bin_dir. Later issues add trace-gateway, trace-anchor, trace-api here.
-services=(trace-gateway trace-anchor)
+# bin_dir.
+services=(trace-gateway trace-anchor trace-api)
 stop_timeout=${TRACE_STOP_TIMEOUT:-15}
 ready_timeout=${TRACE_READY_TIMEOUT:-60}
 
@@ -544,6 +544,13 @@ start_services() {
       "$admin" keys
     ) >>"$dir/logs/keys.log" 2>&1 || die "trace-admin keys failed; see $dir/logs/keys.log"
   fi
+  # trace-api listens on a port of its own; TRACE_API_URL reaches DIR/env with the rest.
+  if [[ -x $bin_dir/trace-api ]]; then
+    local api_port
+    api_port=$(pick_port trace-api)
+    printf '%s\n' "export TRACE_API_LISTEN=127.0.0.1:$api_port" "export TRACE_API_URL=http://127.0.0.1:$api_port" \
+      >>"$dir/env.partial"
+  fi
   # Services read their configuration from a file that stays in place (env.partial becomes env
   # when `up` finishes, possibly before a service's shell has read it).
   install -m 0600 "$dir/env.partial" "$dir/services.env"
@@ -557,6 +564,9 @@ start_services() {
     # shellcheck disable=SC2016  # expanded by the inner bash
     spawn "$name" "$dir/logs/$name.log" bash -c 'set -a; source "$1"; shift; exec "$@"' _ \
       "$dir/services.env" "$exe"
+    if [[ $name == trace-api ]]; then
+      wait_ready trace-api "$dir/logs/$name.log" 0 curl -fsS -m 2 "http://127.0.0.1:$api_port/healthz"
+    fi
   done
 }
 

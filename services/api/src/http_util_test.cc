@@ -1,0 +1,64 @@
+#include "http_util.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+
+namespace trace::api {
+namespace {
+
+const std::vector<std::string> kOffered = {"text/html", "application/json", "application/linkset+json"};
+
+TEST(Negotiate, PicksHighestQThenServerPreference) {
+  EXPECT_EQ(Negotiate("application/json", kOffered), "application/json");
+  EXPECT_EQ(Negotiate("", kOffered), "text/html");
+  EXPECT_EQ(Negotiate("*/*", kOffered), "text/html");
+  EXPECT_EQ(Negotiate("text/html;q=0.5, application/json", kOffered), "application/json");
+  EXPECT_EQ(Negotiate("application/*;q=0.9, text/html;q=0.1", kOffered), "application/json");
+  EXPECT_EQ(Negotiate("application/linkset+json, application/json;q=0.9", kOffered), "application/linkset+json");
+  EXPECT_EQ(Negotiate("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", kOffered), "text/html");
+}
+
+TEST(Negotiate, QZeroRefusesAndSpecificOverridesWildcard) {
+  EXPECT_EQ(Negotiate("image/png", kOffered), std::nullopt);
+  EXPECT_EQ(Negotiate("*/*;q=0.5, text/html;q=0", kOffered), "application/json");
+  EXPECT_EQ(Negotiate("application/json;q=0", std::vector<std::string>{"application/json"}), std::nullopt);
+}
+
+TEST(Query, DecodesAndRefusesBadEscapes) {
+  auto q = ParseQuery("a=1&b=x%20y&a=2&flag&c=1+1");
+  ASSERT_TRUE(q.has_value());
+  EXPECT_EQ(q->count("a"), 2u);
+  EXPECT_EQ(q->find("b")->second, "x y");
+  EXPECT_EQ(q->find("flag")->second, "");
+  EXPECT_EQ(q->find("c")->second, "1+1");
+  EXPECT_FALSE(ParseQuery("a=%zz").has_value());
+  EXPECT_FALSE(ParseQuery("a=%4").has_value());
+  EXPECT_EQ(QueryEscape("https://x/01/1?a=b c"), "https%3A%2F%2Fx%2F01%2F1%3Fa%3Db%20c");
+}
+
+TEST(Etag, StrongAndComparedWeakly) {
+  std::string tag = StrongEtag("hello");
+  EXPECT_EQ(tag.size(), 34u);
+  EXPECT_EQ(tag.front(), '"');
+  EXPECT_NE(tag, StrongEtag("hello!"));
+  EXPECT_TRUE(IfNoneMatchMatches(tag, tag));
+  EXPECT_TRUE(IfNoneMatchMatches("\"x\", W/" + tag, tag));
+  EXPECT_TRUE(IfNoneMatchMatches("*", tag));
+  EXPECT_FALSE(IfNoneMatchMatches("\"other\"", tag));
+}
+
+TEST(Problem, IsRfc9457) {
+  HttpResponse res = ProblemFor(InvalidArgument("GTIN check digit: expected 9, got 3"));
+  EXPECT_EQ(res.status, 400);
+  EXPECT_EQ(res.Get("content-type"), "application/problem+json");
+  auto doc = boost::json::parse(res.body).as_object();
+  EXPECT_EQ(doc.at("status").as_int64(), 400);
+  EXPECT_EQ(doc.at("title").as_string(), "Bad Request");
+  EXPECT_EQ(doc.at("type").as_string(), "about:blank");
+  EXPECT_EQ(doc.at("detail").as_string(), "GTIN check digit: expected 9, got 3");
+  EXPECT_EQ(ProblemFor(NotFound("x")).status, 404);
+}
+
+}  // namespace
+}  // namespace trace::api

@@ -17,6 +17,13 @@
 // returns, and the broker stops sending once Receive Maximum messages are
 // unacknowledged, keeping the rest in our persistent session.
 //
+// Receipts go out on a second connection ("{client_id}-receipts", clean start):
+// Paho processes the broker's PUBACKs for our publications on the same thread
+// that calls `on_message`, so while that callback blocks on a full queue the
+// acknowledgements of the receipts that would drain the queue could not arrive
+// on one shared connection (a deadlock seen under load: every queue full,
+// receipts trickling out at one per publish timeout).
+//
 // Thread-safe: Publish may be called from any thread.
 #pragma once
 

@@ -8,21 +8,17 @@
 // After every connect whose CONNACK says no session is present (the first one,
 // or after the session expired) the subscription is made again.
 //
-// Hand-off: Paho calls `on_message` on its own thread, one message at a time.
-// The handler is expected to push into a bounded queue and may block there when
-// the queue is full. We chose this over Paho's consume() queue: the consumer
-// queue of Paho 1.2 is another unbounded-by-default buffer in front of ours,
-// while blocking the callback keeps memory bounded by our queue alone and
-// pushes back on the broker: Paho sends the PUBACK only when the callback
-// returns, and the broker stops sending once Receive Maximum messages are
-// unacknowledged, keeping the rest in our persistent session.
+// Hand-off: Paho calls `on_message` on its own thread, one message at a time,
+// after it has sent the PUBACK (Paho has no manual acknowledgement). That
+// thread is shared by every client of the process and also reads the
+// acknowledgements of our receipts and the keep-alive answers, so the handler
+// must return quickly: the pipeline waits at most a few milliseconds for room
+// and otherwise sheds the message (Pipeline::Submit), which the device
+// re-sends. Memory stays bounded by our queues.
 //
-// Receipts go out on a second connection ("{client_id}-receipts", clean start):
-// Paho processes the broker's PUBACKs for our publications on the same thread
-// that calls `on_message`, so while that callback blocks on a full queue the
-// acknowledgements of the receipts that would drain the queue could not arrive
-// on one shared connection (a deadlock seen under load: every queue full,
-// receipts trickling out at one per publish timeout).
+// Receipts go out on a second connection ("{client_id}-receipts", clean start,
+// no subscription), so a resubscription or a lost session of the consuming
+// connection never holds up receipts of envelopes already committed.
 //
 // Thread-safe: Publish may be called from any thread.
 #pragma once

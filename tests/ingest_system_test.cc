@@ -362,8 +362,7 @@ TEST_F(IngestSystemTest, GatewayKilledMidLoadLosesNothing) {
   EXPECT_EQ(gw.Stop(), 0) << gw.log();
 }
 
-// Disabled: after the broker restart the gateway stops storing (under investigation).
-TEST_F(IngestSystemTest, DISABLED_BrokerRestartedMidLoadLosesNothing) {
+TEST_F(IngestSystemTest, BrokerRestartedMidLoadLosesNothing) {
   Gateway gw(*stack_, "ingest-gw-a");
   ASSERT_NO_FATAL_FAILURE(gw.Start());
   LoadThrough("load-broker", 20, 1000, 20000, 6000, [&] {
@@ -372,6 +371,7 @@ TEST_F(IngestSystemTest, DISABLED_BrokerRestartedMidLoadLosesNothing) {
     EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   });
   EXPECT_NE(gw.log().find("mqtt connection lost"), std::string::npos) << gw.log();
+  EXPECT_NE(gw.log().find("\"resubscribed\""), std::string::npos) << gw.log();
   EXPECT_EQ(gw.Stop(), 0) << gw.log();
 }
 

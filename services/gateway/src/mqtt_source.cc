@@ -120,13 +120,13 @@ bool MqttSource::Impl::ConnectOnce(bool& first) {
     auto tok = client->connect(opts);
     tok->wait();
     const bool session_present = tok->get_connect_response().is_session_present();
-    if (first || !session_present) {
-      const std::string filter = "$share/" + options.share_group + "/trace/v1/+/+/up";
-      client->subscribe(filter, 1)->wait();
-      log::Info("subscribed", {{"filter", filter}, {"session_present", session_present}});
-    } else {
-      log::Info("reconnected; session present, subscription kept");
-    }
+    // Subscribe on every connect, even when the broker says the session is
+    // present: Mosquitto 2.0 restores a persistent session after a restart but
+    // not its shared subscription (seen: session present, nothing delivered
+    // until the gateway restarted). Subscribing again is idempotent.
+    const std::string filter = "$share/" + options.share_group + "/trace/v1/+/+/up";
+    client->subscribe(filter, 1)->wait();
+    log::Info(first ? "subscribed" : "resubscribed", {{"filter", filter}, {"session_present", session_present}});
     first = false;
     subscribed = true;
     return true;

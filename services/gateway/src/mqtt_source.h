@@ -5,8 +5,9 @@
 // one day), so the broker keeps queuing our QoS 1 messages while we restart.
 // Reconnects run on a thread of ours (not Paho's automatic reconnect, which
 // has no jitter): exponential back-off from 0.5 s to 30 s with full jitter.
-// After every connect whose CONNACK says no session is present (the first one,
-// or after the session expired) the subscription is made again.
+// After every connect the subscription is made again, also when the CONNACK
+// says the session is present: Mosquitto 2.0 keeps a persistent session's
+// queued messages across a restart but not its shared subscription.
 //
 // Hand-off: Paho calls `on_message` on its own thread, one message at a time,
 // after it has sent the PUBACK (Paho has no manual acknowledgement). That

@@ -3,6 +3,8 @@
 #
 #   deploy/stack.sh up DIR [--services] [--only postgres,mosquitto,anvil]
 #   deploy/stack.sh down DIR
+#   deploy/stack.sh stop|start|restart DIR NAME    (NAME: postgres, mosquitto, anvil, or a service such as
+#                                                   trace-gateway)
 #
 # `up` starts PostgreSQL 15, Mosquitto 2 (dynamic security) and anvil on free 127.0.0.1 ports,
 # waits until each answers, deploys the TraceAnchor contract on anvil and applies the migrations
@@ -30,6 +32,12 @@
 # and Mosquitto listens without TLS; both listen on loopback only. When run as root, PostgreSQL
 # runs as the `postgres` account (or a system account `trace`, created if neither exists).
 #
+# `stop` stops one server or service of a running stack (SIGTERM; PostgreSQL gets SIGINT) and waits until
+# it is gone; `start` starts it again with the same data and configuration (the same start function as `up`,
+# on the same port when it is free; DIR/env is updated if a port changed); `restart` is both. Tests use them to
+# restart the broker or the database under load, as an operator would. Mosquitto saves its persistence file
+# on SIGTERM, so persistent sessions and their queued QoS 1 messages survive a restart.
+#
 # Environment: TRACE_BIN_DIR (default ROOT/build/bin) is where trace-admin and the services are.
 set -euo pipefail
 
@@ -54,6 +62,7 @@ usage() {
   cat >&2 <<'EOF'
 usage: deploy/stack.sh up DIR [--services] [--only postgres,mosquitto,anvil]
        deploy/stack.sh down DIR
+       deploy/stack.sh stop|start|restart DIR NAME
 EOF
   exit 2
 }
@@ -555,19 +564,23 @@ start_services() {
   # when `up` finishes, possibly before a service's shell has read it).
   install -m 0600 "$dir/env.partial" "$dir/services.env"
   for name in "${services[@]}"; do
-    exe="$bin_dir/$name"
-    if [[ ! -x $exe ]]; then
-      log "note: $exe not built; not started"
-      continue
-    fi
-    log "starting $name"
-    # shellcheck disable=SC2016  # expanded by the inner bash
-    spawn "$name" "$dir/logs/$name.log" bash -c 'set -a; source "$1"; shift; exec "$@"' _ \
-      "$dir/services.env" "$exe"
-    if [[ $name == trace-api ]]; then
+    start_service "$name" "$dir/services.env"
+    if [[ $name == trace-api && -x $bin_dir/trace-api ]]; then
       wait_ready trace-api "$dir/logs/$name.log" 0 curl -fsS -m 2 "http://127.0.0.1:$api_port/healthz"
     fi
   done
+}
+
+# Starts service NAME from bin_dir with the environment file ENVFILE, unless it is not built.
+start_service() {
+  local name=$1 envfile=$2 exe="$bin_dir/$1"
+  if [[ ! -x $exe ]]; then
+    log "note: $exe not built; not started"
+    return 0
+  fi
+  log "starting $name"
+  # shellcheck disable=SC2016  # expanded by the inner bash
+  spawn "$name" "$dir/logs/$name.log" bash -c 'set -a; source "$1"; shift; exec "$@"' _ "$envfile" "$exe"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -663,6 +676,49 @@ cmd_up() {
   log "up: $dir (environment in $dir/env)"
 }
 
+# Replaces in DIR/env the lines that env_lines sets again (a server restarted on another port).
+update_env() {
+  local line name tmp="$dir/env.new"
+  cp "$dir/env" "$tmp"
+  for line in "${env_lines[@]}"; do
+    name=${line#export }
+    name=${name%%=*}
+    grep -v "^export $name=" "$tmp" >"$tmp.2" || true
+    echo "$line" >>"$tmp.2"
+    mv "$tmp.2" "$tmp"
+  done
+  chmod 0600 "$tmp"
+  mv "$tmp" "$dir/env"
+}
+
+cmd_one() {
+  local action=$1 name=$2
+  [[ -f $dir/env ]] || die "$dir has no env; run 'deploy/stack.sh up $dir' first"
+  local is_server=0
+  [[ " ${all_servers[*]} " == *" $name "* ]] && is_server=1
+  if ((!is_server)) && [[ " ${services[*]} " != *" $name "* ]]; then
+    die "unknown server or service '$name' (${all_servers[*]} ${services[*]})"
+  fi
+  if [[ $action == stop || $action == restart ]]; then
+    local sig=TERM
+    [[ $name == postgres ]] && sig=INT
+    stop_one "$name" "$sig"
+    log "stopped $name"
+  fi
+  if [[ $action == start || $action == restart ]]; then
+    mkdir -p "$dir/pids" "$dir/ports" "$dir/logs"
+    recorded_alive "$dir/pids/$name" && die "$name is already running"
+    env_lines=()
+    if ((is_server)); then
+      "start_$name"
+      update_env
+    else
+      start_service "$name" "$dir/env"
+    fi
+    log "started $name"
+  fi
+}
+
 (($# >= 2)) || usage
 command=$1
 dir=$2
@@ -673,6 +729,11 @@ case $command in
     (($# == 0)) || usage
     dir=$(cd "$dir" 2>/dev/null && pwd || echo "$dir")
     cmd_down
+    ;;
+  stop | start | restart)
+    (($# == 1)) || usage
+    dir=$(cd "$dir" && pwd)
+    cmd_one "$command" "$1"
     ;;
   *) usage ;;
 esac

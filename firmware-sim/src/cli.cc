@@ -35,7 +35,8 @@ constexpr const char* kCommands =
     "  scenario rice|medicine          publish the scenario's envelopes in order, each awaiting its receipt\n"
     "                                  (--dry-run: print them as JSON lines, no broker, no state written;\n"
     "                                   --register: create its organizations and devices first)\n"
-    "  load                            --devices N --rate R --readings K --duration S: a load generator\n"
+    "  load                            --devices N --rate R --readings K --duration S (or --count N): a load\n"
+    "                                  generator; waits up to --timeout s until every outbox is empty\n"
     "  fault KIND                      publish one deliberately bad message and print its receipt; KIND is one of\n"
     "                                  malformed too_large schema topic_mismatch bad_signature seq_reused\n"
     "                                  clock_skew unknown_device revoked_device\n"
@@ -59,6 +60,7 @@ void DeclareFlags(Flags& f) {
   f.Add("rate", "", "100", "load: envelopes per second, all devices together");
   f.Add("readings", "", "1", "load: sensor readings per envelope");
   f.Add("duration", "", "10", "load: seconds of sending");
+  f.Add("count", "", "0", "load: send exactly this many envelopes at --rate (overrides --duration)");
   f.Add("org", "", "", "load: organization (default load-sim); fault: organization (default fault-sim)");
   f.Add("device", "", "fault-01", "fault: device id");
   f.Add("privileged-username", "TRACE_MQTT_TEST_USERNAME", "",
@@ -272,6 +274,9 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
       auto k = flags.GetInt("readings");
       auto secs = flags.GetDouble("duration");
       auto timeout = flags.GetInt("timeout");
+      auto count = flags.GetInt("count");
+      if (!count || *count < 0) return usage("load --count N (N >= 0)");
+      lo.count = static_cast<uint64_t>(*count);
       for (const Status& s : {n ? OkStatus() : n.error(), rate ? OkStatus() : rate.error(),
                               k ? OkStatus() : k.error(), secs ? OkStatus() : secs.error(),
                               timeout ? OkStatus() : timeout.error()}) {

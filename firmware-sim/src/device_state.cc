@@ -1,11 +1,14 @@
 #include "device_state.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <system_error>
 
@@ -135,12 +138,51 @@ Result<std::unique_ptr<Outbox>> Outbox::Open(const std::string& dir, std::string
   return box;
 }
 
-Status Outbox::Put(const Envelope& envelope) {
+Status SyncFileSystem(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return Unavailable(path + ": " + std::strerror(errno));
+  const int rc = ::syncfs(fd);
+  const int err = errno;
+  ::close(fd);
+  if (rc != 0) return Unavailable(path + ": syncfs: " + std::strerror(err));
+  return OkStatus();
+}
+
+namespace {
+// Write to a temporary file and rename, without fsync (see Outbox::Put).
+Status WriteFileUnsynced(const std::string& path, std::string_view data) {
+  const std::string tmp = path + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return Unavailable(tmp + ": " + std::strerror(errno));
+  size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const int err = errno;
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      return Unavailable(tmp + ": " + std::strerror(err));
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (::close(fd) != 0 || ::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int err = errno;
+    ::unlink(tmp.c_str());
+    return Unavailable(path + ": " + std::strerror(err));
+  }
+  return OkStatus();
+}
+}  // namespace
+
+Status Outbox::Put(const Envelope& envelope, bool sync) {
   std::lock_guard lock(mu_);
   if (entries_.contains(envelope.seq)) {
     return AlreadyExists("outbox already holds seq " + std::to_string(envelope.seq));
   }
-  if (Status s = WriteFileAtomic(EntryPath(envelope.seq), envelope.canonical_bytes, 0600); !s.ok()) return s;
+  Status written = sync ? WriteFileAtomic(EntryPath(envelope.seq), envelope.canonical_bytes, 0600)
+                        : WriteFileUnsynced(EntryPath(envelope.seq), envelope.canonical_bytes);
+  if (!written.ok()) return written;
   entries_[envelope.seq] = OutboxEntry{envelope.seq, envelope.id, envelope.canonical_bytes};
   return OkStatus();
 }
@@ -289,12 +331,13 @@ boost::json::object UnsignedEnvelope(std::string_view org, std::string_view devi
                              {"events", std::move(events)}};
 }
 
-Result<Envelope> DeviceState::Seal(boost::json::array events, std::chrono::system_clock::time_point sent) {
+Result<Envelope> DeviceState::Seal(boost::json::array events, std::chrono::system_clock::time_point sent,
+                                   bool sync) {
   auto seq = seq_->Next();
   if (!seq) return Fail(seq.error());
   auto env = SignEnvelope(UnsignedEnvelope(org_, device_, *seq, sent, std::move(events)), key_);
   if (!env) return Fail(env.error());
-  if (Status s = outbox_->Put(*env); !s.ok()) return Fail(s);
+  if (Status s = outbox_->Put(*env, sync); !s.ok()) return Fail(s);
   return env;
 }
 

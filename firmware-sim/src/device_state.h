@@ -99,6 +99,10 @@ struct ReceiptOutcome {
 
 // The durable outbox of one device (see the file comment). Thread-safe: the
 // MQTT callback thread may apply receipts while the sender lists and puts.
+// Flushes everything written on the file system holding `path` (syncfs(2)):
+// one call makes a whole burst of unsynced outbox entries durable.
+Status SyncFileSystem(const std::string& path);
+
 class Outbox {
  public:
   // Creates `dir`/outbox and `dir`/rejected when missing and loads every entry.
@@ -107,8 +111,10 @@ class Outbox {
   static Result<std::unique_ptr<Outbox>> Open(const std::string& dir, std::string org, std::string device);
 
   // Writes the envelope durably (before its first publish). AlreadyExists if an
-  // entry with that seq exists.
-  Status Put(const Envelope& envelope);
+  // entry with that seq exists. With `sync` false the file is written and
+  // renamed but not fsync'd: the caller must call SyncFileSystem() before the
+  // first publish (group commit, as `load` does for each burst of envelopes).
+  Status Put(const Envelope& envelope, bool sync = true);
 
   // The entries in increasing seq order (copies).
   std::vector<OutboxEntry> List() const;
@@ -167,7 +173,8 @@ class DeviceState {
 
   // Reserves a seq, signs {"v":1,"org","device","seq","sent","events"} and puts
   // it in the outbox: when this returns, the envelope survives a crash.
-  Result<Envelope> Seal(boost::json::array events, std::chrono::system_clock::time_point sent);
+  // With `sync` false, durable only after SyncFileSystem() (see Outbox::Put).
+  Result<Envelope> Seal(boost::json::array events, std::chrono::system_clock::time_point sent, bool sync = true);
 
   Status WriteCredentials(const Credentials& credentials);  // mqtt.json, mode 0600
   Result<Credentials> ReadCredentials() const;               // NotFound before `register`

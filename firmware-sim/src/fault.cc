@@ -56,7 +56,11 @@ Result<std::string> FaultPayload(std::string_view kind, const std::string& org, 
   if (kind == "malformed") return std::string("{\"v\":1,\"org\":\"" + org + "\",\"seq\":") ;
   if (kind == "too_large") {
     auto o = UnsignedEnvelope(org, device, seq, now, OneReading(now));
-    o["padding"] = std::string(300 * 1024, 'x');
+    // 1 KiB over the gateway's limit, but under the broker's max_packet_size
+    // (deploy/mosquitto: 260 KiB), which closes the connection of a client
+    // sending more: a bigger message would never reach the gateway.
+    std::string bytes = boost::json::serialize(o);
+    o["padding"] = std::string(kMaxEnvelopeBytes + 1024 - bytes.size(), 'x');
     return boost::json::serialize(o);
   }
   if (kind == "schema") {

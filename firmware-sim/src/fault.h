@@ -5,7 +5,8 @@
 // How each reason is produced (device D of org O, registered, publishing on its
 // own topic with its own login unless said otherwise):
 //   malformed       bytes that are not a JSON object
-//   too_large       a JSON object of 300 KiB
+//   too_large       a JSON object of 257 KiB (over the 256 KiB limit, under the
+//                   broker's 260 KiB max_packet_size)
 //   schema          a signed envelope with an empty `events` array
 //   topic_mismatch  a signed envelope naming device "{D}-other" in its body
 //   bad_signature   a valid envelope with one bit of its signature flipped

@@ -4,6 +4,8 @@
 // other, so a load run killed midway re-sends on the next start. Prints a live
 // progress line on stderr and, at the end, sent / accepted / duplicate /
 // rejected and the receipt latency p50 / p99 (first publish to verified receipt).
+// After sending it waits, at most `drain_timeout`, until every outbox is empty
+// (every envelope has its accepted/duplicate receipt); exit 0 only then.
 #pragma once
 
 #include <chrono>
@@ -21,6 +23,7 @@ struct LoadOptions {
   double rate = 100;  // envelopes per second, all devices together
   int readings = 1;   // sensor readings per envelope
   std::chrono::duration<double> duration{10};
+  uint64_t count = 0;  // when > 0: exactly this many envelopes at `rate`, whatever the duration
   std::chrono::seconds drain_timeout{60};  // after sending: wait this long for the remaining receipts
   std::string state_dir;
   bool register_devices = false;

@@ -29,6 +29,20 @@ class BoundedQueue {
     return true;
   }
 
+  enum class PushResult { kPushed, kFull, kClosed };
+  // Like Push, but gives up at `deadline` when the queue is still full
+  // (kFull; `item` is left untouched then, as on kClosed).
+  PushResult PushUntil(T&& item, std::chrono::steady_clock::time_point deadline) {
+    std::unique_lock lock(mu_);
+    if (!not_full_.wait_until(lock, deadline, [&] { return closed_ || items_.size() < capacity_; })) {
+      return PushResult::kFull;
+    }
+    if (closed_) return PushResult::kClosed;
+    items_.push_back(std::move(item));
+    not_empty_.notify_one();
+    return PushResult::kPushed;
+  }
+
   // Blocks until an item is there; nullopt once the queue is closed and empty.
   std::optional<T> Pop() {
     std::unique_lock lock(mu_);

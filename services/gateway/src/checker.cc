@@ -74,9 +74,12 @@ SeqDecision DecideSeq(uint64_t seq, std::string_view canonical, uint64_t last_se
     if (*stored_canonical == canonical) return {SeqDecision::kDuplicate, ""};
     return {SeqDecision::kSeqReused, "seq " + std::to_string(seq) + " is already stored with different content"};
   }
-  if (seq <= last_seq) {
-    return {SeqDecision::kSeqReused,
-            "seq " + std::to_string(seq) + " is not above the highest stored seq " + std::to_string(last_seq)};
+  // A seq never stored is accepted even below the highest stored one: it fills
+  // a gap (a device re-sending from its outbox, or two gateways committing a
+  // device's envelopes out of order). See docs/protocol-notes.md.
+  if (seq < last_seq) {
+    return {SeqDecision::kNew, "out of order: seq " + std::to_string(seq) + " fills a gap below the highest stored seq " +
+                                   std::to_string(last_seq)};
   }
   if (seq > last_seq + 1) {
     return {SeqDecision::kNew, "seq gap: " + std::to_string(seq - last_seq - 1) + " missing after " +

@@ -71,12 +71,16 @@ class Checker {
   Options options_;
 };
 
-// The seq rule (PROTOCOL.md §3) for an envelope with `seq` and canonical bytes
-// `canonical`, given what is stored for its device: the highest stored seq
-// (0 when none) and the canonical bytes stored under the same seq, if any.
+// The seq rule (PROTOCOL.md §3, as read in docs/protocol-notes.md) for an
+// envelope with `seq` and canonical bytes `canonical`, given what is stored for
+// its device: the highest stored seq (0 when none) and the canonical bytes
+// stored under the same (org, device, seq), if any.
 //   same seq stored, identical bytes   -> kDuplicate
 //   same seq stored, different bytes   -> kSeqReused
-//   seq not above the highest stored   -> kSeqReused (lower seq, different content)
+//   seq never stored, below the highest -> kNew, `detail` says "out of order"
+//                                         (a gap being filled: a re-send from a
+//                                         durable outbox, or another gateway
+//                                         committed a later seq first)
 //   otherwise                          -> kNew, with a note in `detail` when seq
 //                                         skips numbers (gaps are allowed)
 struct SeqDecision {

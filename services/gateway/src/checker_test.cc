@@ -170,8 +170,10 @@ TEST(DecideSeq, NewDuplicateReusedAndGaps) {
   auto reused = DecideSeq(5, "a", 5, std::string("b"));
   EXPECT_EQ(reused.kind, SeqDecision::kSeqReused);
   EXPECT_NE(reused.detail.find("different content"), std::string::npos);
+  // Lower than the highest stored but never stored: a gap being filled.
   auto lower = DecideSeq(3, "a", 5, std::nullopt);
-  EXPECT_EQ(lower.kind, SeqDecision::kSeqReused);
+  EXPECT_EQ(lower.kind, SeqDecision::kNew);
+  EXPECT_NE(lower.detail.find("out of order"), std::string::npos) << lower.detail;
   EXPECT_NE(lower.detail.find("highest stored seq 5"), std::string::npos) << lower.detail;
   // An older envelope re-sent with identical bytes is a duplicate, not reused.
   EXPECT_EQ(DecideSeq(3, "a", 5, std::string("a")).kind, SeqDecision::kDuplicate);

@@ -46,6 +46,8 @@ std::string Metrics::Render() const {
   }
   Counter(out, "trace_gateway_abandoned_total", "Messages dropped unanswered while draining (devices re-send).",
           abandoned_.load());
+  Counter(out, "trace_gateway_shed_total",
+          "Messages dropped unanswered because the inbound queue stayed full (devices re-send).", shed_.load());
   Counter(out, "trace_gateway_store_retries_total", "Batches retried after the database was unavailable.",
           store_retries_.load());
   Counter(out, "trace_gateway_receipts_published_total", "Receipts published.", receipts_.load());

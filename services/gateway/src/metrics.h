@@ -24,6 +24,7 @@ class Metrics {
   void Duplicate() { duplicate_.fetch_add(1, std::memory_order_relaxed); }
   void Rejected(Reason r) { rejected_[static_cast<int>(r)].fetch_add(1, std::memory_order_relaxed); }
   void Abandoned() { abandoned_.fetch_add(1, std::memory_order_relaxed); }
+  void Shed() { shed_.fetch_add(1, std::memory_order_relaxed); }
   void StoreRetry() { store_retries_.fetch_add(1, std::memory_order_relaxed); }
   void ReceiptPublished() { receipts_.fetch_add(1, std::memory_order_relaxed); }
   void CommitLatency(std::chrono::steady_clock::duration d);
@@ -39,7 +40,7 @@ class Metrics {
  private:
   static constexpr std::array<double, 12> kBuckets = {0.001, 0.002, 0.005, 0.01, 0.025, 0.05,
                                                       0.1,   0.25,  0.5,   1,    2.5,   5};
-  std::atomic<uint64_t> received_{0}, accepted_{0}, duplicate_{0}, abandoned_{0}, store_retries_{0}, receipts_{0};
+  std::atomic<uint64_t> received_{0}, accepted_{0}, duplicate_{0}, abandoned_{0}, shed_{0}, store_retries_{0}, receipts_{0};
   std::array<std::atomic<uint64_t>, kReasons> rejected_{};
   mutable std::mutex mu_;
   std::array<uint64_t, kBuckets.size()> bucket_counts_{};

@@ -16,7 +16,8 @@ namespace trace::gateway {
 struct MqttSource::Impl {
   Options options;
   Handler handler;
-  std::unique_ptr<mqtt::async_client> client;
+  std::unique_ptr<mqtt::async_client> client;      // consumes the shared subscription
+  std::unique_ptr<mqtt::async_client> pub_client;  // publishes receipts
   std::atomic<bool> consuming{true};
   std::atomic<bool> subscribed{false};
   std::atomic<uint64_t> abandoned{0};
@@ -32,6 +33,7 @@ struct MqttSource::Impl {
 
   void Loop();
   bool ConnectOnce(bool& first);
+  bool ConnectPublisher();
 };
 
 MqttSource::MqttSource(Options options, Handler on_message) : impl_(std::make_unique<Impl>()) {
@@ -45,6 +47,8 @@ Status MqttSource::Start() {
   try {
     impl_->client = std::make_unique<mqtt::async_client>(impl_->options.url, impl_->options.client_id,
                                                          mqtt::create_options(MQTTVERSION_5));
+    impl_->pub_client = std::make_unique<mqtt::async_client>(
+        impl_->options.url, impl_->options.client_id + "-receipts", mqtt::create_options(MQTTVERSION_5));
   } catch (const std::exception& e) {
     return InvalidArgument(std::string("mqtt client: ") + e.what());
   }
@@ -63,11 +67,41 @@ Status MqttSource::Start() {
     impl->subscribed = false;
     impl->cv.notify_all();
   });
+  impl->pub_client->set_connection_lost_handler([impl](const std::string& cause) {
+    log::Warn("mqtt receipt connection lost", {{"cause", cause}});
+    std::lock_guard lock(impl->mu);
+    impl->lost = true;
+    impl->cv.notify_all();
+  });
   impl->thread = std::thread([impl] { impl->Loop(); });
   return OkStatus();
 }
 
+// The receipt connection: clean start, no subscription. A receipt lost with it
+// is harmless (the envelope is stored; the device's re-send gets `duplicate`).
+bool MqttSource::Impl::ConnectPublisher() {
+  if (pub_client->is_connected()) return true;
+  try {
+    auto opts = mqtt::connect_options_builder()
+                    .mqtt_version(MQTTVERSION_5)
+                    .clean_start(true)
+                    .keep_alive_interval(std::chrono::seconds(20))
+                    .connect_timeout(std::chrono::seconds(10))
+                    .user_name(options.username)
+                    .password(options.password)
+                    .automatic_reconnect(false)
+                    .finalize();
+    pub_client->connect(opts)->wait();
+    return true;
+  } catch (const std::exception& e) {
+    log::Warn("mqtt receipt connection failed", {{"url", options.url}, {"error", e.what()}});
+    return false;
+  }
+}
+
 bool MqttSource::Impl::ConnectOnce(bool& first) {
+  if (!ConnectPublisher()) return false;
+  if (client->is_connected() && subscribed) return true;
   try {
     mqtt::properties props{
         {mqtt::property::SESSION_EXPIRY_INTERVAL, static_cast<int>(options.session_expiry.count())},
@@ -86,13 +120,13 @@ bool MqttSource::Impl::ConnectOnce(bool& first) {
     auto tok = client->connect(opts);
     tok->wait();
     const bool session_present = tok->get_connect_response().is_session_present();
-    if (first || !session_present) {
-      const std::string filter = "$share/" + options.share_group + "/trace/v1/+/+/up";
-      client->subscribe(filter, 1)->wait();
-      log::Info("subscribed", {{"filter", filter}, {"session_present", session_present}});
-    } else {
-      log::Info("reconnected; session present, subscription kept");
-    }
+    // Subscribe on every connect, even when the broker says the session is
+    // present: Mosquitto 2.0 restores a persistent session after a restart but
+    // not its shared subscription (seen: session present, nothing delivered
+    // until the gateway restarted). Subscribing again is idempotent.
+    const std::string filter = "$share/" + options.share_group + "/trace/v1/+/+/up";
+    client->subscribe(filter, 1)->wait();
+    log::Info(first ? "subscribed" : "resubscribed", {{"filter", filter}, {"session_present", session_present}});
     first = false;
     subscribed = true;
     return true;
@@ -136,7 +170,7 @@ void MqttSource::Impl::Loop() {
 bool MqttSource::subscribed() const { return impl_->subscribed.load(); }
 
 Status MqttSource::Publish(const std::string& topic, const std::string& payload) {
-  if (!impl_->client || !impl_->client->is_connected()) return Unavailable("mqtt: not connected");
+  if (!impl_->pub_client || !impl_->pub_client->is_connected()) return Unavailable("mqtt: not connected");
   try {
     std::lock_guard lock(impl_->pub_mu);
     auto& pending = impl_->pending;
@@ -146,7 +180,7 @@ Status MqttSource::Publish(const std::string& topic, const std::string& payload)
       pending.front()->wait_for(std::chrono::seconds(10));
       pending.pop_front();
     }
-    pending.push_back(impl_->client->publish(topic, payload.data(), payload.size(), 1, false));
+    pending.push_back(impl_->pub_client->publish(topic, payload.data(), payload.size(), 1, false));
     return OkStatus();
   } catch (const std::exception& e) {
     return Unavailable(std::string("mqtt publish: ") + e.what());
@@ -176,6 +210,7 @@ void MqttSource::Disconnect(std::chrono::milliseconds timeout) {
       impl_->pending.clear();
     }
     if (impl_->client->is_connected()) impl_->client->disconnect()->wait_for(timeout);
+    if (impl_->pub_client->is_connected()) impl_->pub_client->disconnect()->wait_for(timeout);
   } catch (const std::exception& e) {
     log::Warn("mqtt disconnect", {{"error", e.what()}});
   }

@@ -5,17 +5,21 @@
 // one day), so the broker keeps queuing our QoS 1 messages while we restart.
 // Reconnects run on a thread of ours (not Paho's automatic reconnect, which
 // has no jitter): exponential back-off from 0.5 s to 30 s with full jitter.
-// After every connect whose CONNACK says no session is present (the first one,
-// or after the session expired) the subscription is made again.
+// After every connect the subscription is made again, also when the CONNACK
+// says the session is present: Mosquitto 2.0 keeps a persistent session's
+// queued messages across a restart but not its shared subscription.
 //
-// Hand-off: Paho calls `on_message` on its own thread, one message at a time.
-// The handler is expected to push into a bounded queue and may block there when
-// the queue is full. We chose this over Paho's consume() queue: the consumer
-// queue of Paho 1.2 is another unbounded-by-default buffer in front of ours,
-// while blocking the callback keeps memory bounded by our queue alone and
-// pushes back on the broker: Paho sends the PUBACK only when the callback
-// returns, and the broker stops sending once Receive Maximum messages are
-// unacknowledged, keeping the rest in our persistent session.
+// Hand-off: Paho calls `on_message` on its own thread, one message at a time,
+// after it has sent the PUBACK (Paho has no manual acknowledgement). That
+// thread is shared by every client of the process and also reads the
+// acknowledgements of our receipts and the keep-alive answers, so the handler
+// must return quickly: the pipeline waits at most a few milliseconds for room
+// and otherwise sheds the message (Pipeline::Submit), which the device
+// re-sends. Memory stays bounded by our queues.
+//
+// Receipts go out on a second connection ("{client_id}-receipts", clean start,
+// no subscription), so a resubscription or a lost session of the consuming
+// connection never holds up receipts of envelopes already committed.
 //
 // Thread-safe: Publish may be called from any thread.
 #pragma once

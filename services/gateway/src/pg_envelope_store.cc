@@ -1,5 +1,6 @@
 #include "pg_envelope_store.h"
 
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <tuple>
@@ -186,8 +187,9 @@ std::vector<Decision> PgEnvelopeStore::Impl::Store(std::span<const CheckedMessag
         d.status = ReceiptStatus::kAccepted;
         d.detail = seq.detail;
         stored[key] = e.canonical_bytes;
-        dev->second.last_seq = e.seq;
-        raised[{e.org, e.device}] = e.seq;
+        // An out-of-order seq never lowers the device's highest one.
+        dev->second.last_seq = std::max(dev->second.last_seq, e.seq);
+        raised[{e.org, e.device}] = dev->second.last_seq;
         ++accepted;
         auto id = HexDecode(e.id);
         env_cols[0].AddBytea(id ? *id : std::string());

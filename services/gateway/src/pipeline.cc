@@ -252,12 +252,20 @@ void Pipeline::Start() {
   impl_->publisher = std::thread([this] { impl_->PublishLoop(); });
 }
 
-bool Pipeline::Submit(std::string topic, std::string payload) {
+Pipeline::SubmitResult Pipeline::Submit(std::string topic, std::string payload) {
   impl_->metrics.Received();
   Inbound in{impl_->next_ticket, std::move(topic), std::move(payload), std::chrono::system_clock::now()};
-  if (!impl_->inbound.Push(std::move(in))) return false;
-  ++impl_->next_ticket;
-  return true;
+  switch (impl_->inbound.PushUntil(std::move(in), std::chrono::steady_clock::now() + impl_->options.submit_wait)) {
+    case BoundedQueue<Inbound>::PushResult::kPushed:
+      ++impl_->next_ticket;
+      return SubmitResult::kTaken;
+    case BoundedQueue<Inbound>::PushResult::kFull:
+      impl_->metrics.Shed();
+      return SubmitResult::kShed;
+    case BoundedQueue<Inbound>::PushResult::kClosed:
+      break;
+  }
+  return SubmitResult::kDraining;
 }
 
 void Pipeline::Drain() {

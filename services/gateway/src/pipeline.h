@@ -32,6 +32,11 @@ class Pipeline {
     size_t batch_size = 256;
     std::chrono::milliseconds batch_time{20};
     size_t queue_capacity = 1024;
+    // How long Submit waits for room in a full inbound queue before shedding
+    // the message (see Submit). 0: not at all, which is right under Paho:
+    // its callback holds Paho's library-wide lock, and any wait there also
+    // stalls the publisher of receipts (measured: 50 ms starved it).
+    std::chrono::milliseconds submit_wait{0};
   };
   // Publishes one signed receipt (QoS 1); Unavailable makes the publisher retry.
   using Publish = std::function<Status(const std::string& topic, const std::string& payload)>;
@@ -42,9 +47,20 @@ class Pipeline {
   ~Pipeline();  // Drain()
 
   void Start();
-  // Hands one message over; blocks while the inbound queue is full. Returns
-  // false once draining (the message is not taken). Call from one thread.
-  bool Submit(std::string topic, std::string payload);
+  // Hands one message over, waiting at most `submit_wait` while the inbound
+  // queue is full. kShed: still full, the message is dropped unanswered (the
+  // device re-sends it from its outbox; nothing was acknowledged to it).
+  // kDraining: no longer taking messages. Call from one thread.
+  //
+  // Why shed instead of blocking: Paho (C library under the C++ one) has one
+  // receive thread for every client of the process, sends the PUBACK before
+  // calling us and holds its library-wide lock during the call, so blocking
+  // its callback gives the broker no back-pressure; it only stops the
+  // publication of our receipts, their PUBACKs and the keep-alives, and the
+  // stages that wait for receipts to go out never drain: a deadlock, seen under
+  // load (every queue full, the broker dropping both connections on keep-alive).
+  enum class SubmitResult { kTaken, kShed, kDraining };
+  SubmitResult Submit(std::string topic, std::string payload);
   // See above. Idempotent.
   void Drain();
 

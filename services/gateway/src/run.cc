@@ -96,7 +96,10 @@ int Run(int argc, char** argv, const sigset_t& stop_signals) {
                      .share_group = flags.Get("share-group"),
                      .session_expiry = std::chrono::seconds(ints[8])},
                     [&pipeline, &metrics](std::string topic, std::string payload) {
-                      if (!pipeline.Submit(std::move(topic), std::move(payload))) metrics.Abandoned();
+                      if (pipeline.Submit(std::move(topic), std::move(payload)) ==
+                          Pipeline::SubmitResult::kDraining) {
+                        metrics.Abandoned();
+                      }
                     });
   source_ptr = &source;
   metrics.AddGauge("trace_gateway_inbound_queue_depth", "Messages waiting for a check worker.",

@@ -530,8 +530,7 @@ class Verification {
     Status inclusion =
         merkle::VerifyInclusion(merkle::LeafHash(env->canonical_bytes), *leaf_index, *proof_size, hashes, *anchor_root);
     if (!inclusion.ok()) {
-      fail("inclusion proof: leaf " + std::to_string(*leaf_index) + " in tree size " + std::to_string(*proof_size) +
-           ": " + inclusion.message());
+      fail(inclusion.message());  // "inclusion proof of leaf L in tree size N: ..."
     }
     Status on_chain = CheckAnchorOnChain(*chain_id, *contract, *anchor_size, *anchor_root);
     if (!on_chain.ok()) Record(on_chain, r.failures, r.unavailable);

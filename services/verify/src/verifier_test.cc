@@ -327,7 +327,7 @@ TEST_F(VerifierTest, ProofHashFlipped) {
   Report r = w_.Run();
   EXPECT_EQ(ExitCodeFor(r), kExitFailed);
   std::string f = FailuresOf(r, w_.envelopes[2].id);
-  EXPECT_HAS(f, "inclusion proof: leaf 2 in tree size 5");
+  EXPECT_HAS(f, "inclusion proof of leaf 2 in tree size 5");
   EXPECT_EQ(FailedEvents(r), 2) << AllFailures(r);  // both events of that envelope
 }
 
@@ -337,7 +337,7 @@ TEST_F(VerifierTest, WrongLeafIndex) {
   w_.TraceEntry(1)["leaf"] = 3;
   Report r = w_.Run();
   EXPECT_EQ(ExitCodeFor(r), kExitFailed);
-  EXPECT_HAS(FailuresOf(r, w_.envelopes[2].id), "inclusion proof: leaf 3 in tree size 5");
+  EXPECT_HAS(FailuresOf(r, w_.envelopes[2].id), "inclusion proof of leaf 3 in tree size 5");
 
   // The trace document and the proof disagree on the leaf.
   World w2;

@@ -207,7 +207,7 @@ TEST_F(VerifySystemTest, GoodThenTamperedEnvelopeThenRootTheChainLacks) {
   EXPECT_NE(good.out.find("input lot 09506000134376/PADDY-0701"), std::string::npos) << good.out;
   EXPECT_NE(good.out.find("tx " + tx_), std::string::npos) << good.out;
 
-  auto as_json = RunVerify(server.url(), {"--json"});
+  auto as_json = RunVerify(server.url(), {"--json", "--log-key", *FormatVerifierKey(kLogName, log_key_.public_key())});
   EXPECT_EQ(as_json.exit_code, 0) << as_json.out << as_json.err;
   json::error_code ec;
   json::value report = json::parse(as_json.out, ec);

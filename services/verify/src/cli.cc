@@ -126,6 +126,9 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
             "where the last checkpoint seen per log is kept (default $XDG_CACHE_HOME or ~/.cache/trace-verify)");
   flags.Add("api-base", "TRACE_VERIFY_API_BASE", "",
             "fetch from this base URL instead of the link's own host (the link's path is kept)");
+  flags.Add("log-key", "TRACE_VERIFY_LOG_KEY", "",
+            "the log key known out of band, <name>+<id>+<base64> (signed-note verifier key); "
+            "default: trust /api/v1/keys on first use and pin it in the cache");
   flags.Add("timeout-ms", "", "15000", "per HTTP request");
   flags.AddBool("json", "", "print one JSON object instead of text");
   auto args = flags.Parse(argc, argv);
@@ -157,7 +160,8 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
     return kExitUsage;
   }
   HttpFetcher fetcher({.timeout = std::chrono::milliseconds(*timeout), .user_agent = "trace-verify"});
-  VerifyOptions options{.api_base = flags.Get("api-base"), .cache_dir = flags.Get("cache-dir")};
+  VerifyOptions options{
+      .api_base = flags.Get("api-base"), .cache_dir = flags.Get("cache-dir"), .log_key = flags.Get("log-key")};
   auto report = Verify((*args)[0], fetcher, **chain, options);
   if (!report) {
     err << "trace-verify: " << report.error().message() << "\n";

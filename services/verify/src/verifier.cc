@@ -120,8 +120,10 @@ std::vector<uint32_t> NoteKeyIdsFor(std::string_view note, std::string_view key_
 // One Verify() call.
 class Verification {
  public:
-  Verification(Fetcher& fetcher, ChainReader& chain, const VerifyOptions& options, std::string base, Report& report)
-      : fetcher_(fetcher), chain_(chain), options_(options), base_(std::move(base)), report_(report) {}
+  Verification(Fetcher& fetcher, ChainReader& chain, const VerifyOptions& options, std::string base,
+               std::optional<NoteVerifierKey> pinned, Report& report)
+      : fetcher_(fetcher), chain_(chain), options_(options), base_(std::move(base)), pinned_(std::move(pinned)),
+        report_(report) {}
 
   void Run(const std::string& trace_url, const gs1::DigitalLink& link) {
     LoadKeys();
@@ -190,6 +192,12 @@ class Verification {
     auto key = Base64UrlDecode(*key_text);
     if (!key || key->size() != kEd25519KeyBytes) {
       report_.failures.push_back("keys document: log.public_key is not base64url of 32 bytes");
+      return;
+    }
+    if (pinned_ && (pinned_->name != *name || pinned_->public_key != *key)) {
+      report_.failures.push_back("keys document: its log key " + *name + " " + *key_text +
+                                 " is not the one given with --log-key (" + pinned_->name + " " +
+                                 Base64UrlEncode(pinned_->public_key) + ")");
       return;
     }
     log_name_ = *name;
@@ -549,6 +557,7 @@ class Verification {
   ChainReader& chain_;
   const VerifyOptions& options_;
   const std::string base_;
+  const std::optional<NoteVerifierKey> pinned_;
   Report& report_;
 
   bool keys_ok_ = false;
@@ -583,9 +592,16 @@ Result<Report> Verify(std::string_view link, Fetcher& fetcher, ChainReader& chai
   std::string trace_url = base + std::string(uri->encoded_path());
   if (uri->has_query()) trace_url += "?" + std::string(uri->encoded_query());
 
+  std::optional<NoteVerifierKey> pinned;
+  if (!options.log_key.empty()) {
+    auto key = ParseVerifierKey(options.log_key);
+    if (!key) return Fail(key.error().WithContext("--log-key"));
+    pinned = *key;
+  }
+
   Report report;
   report.link = std::string(link);
-  Verification(fetcher, chain, options, base, report).Run(trace_url, *parsed);
+  Verification(fetcher, chain, options, base, std::move(pinned), report).Run(trace_url, *parsed);
   return report;
 }
 

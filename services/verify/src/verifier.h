@@ -65,6 +65,10 @@ struct VerifyOptions {
   // rollback check is then skipped, and said so in `notes`).
   std::string cache_dir;
   int max_depth = 16;  // upstream lots deeper than this are not followed (said so in `notes`)
+  // The log key as known out of band, as a note verifier key "<name>+<id>+<base64>"
+  // (checkpoint.h). When set, a keys document naming another log key is a failure; when
+  // empty, the keys document's key is trusted on first use and pinned in the cache.
+  std::string log_key;
 };
 
 // The verdict on one event of the trace.
@@ -99,8 +103,9 @@ struct Report {
 };
 
 // Verifies the trace of `link` (a GS1 Digital Link URI). The report says what failed;
-// the Result itself fails only for a link that is not a product Digital Link or an
-// api_base that is not an http(s) URL (InvalidArgument).
+// the Result itself fails only for a link that is not a product Digital Link with a lot,
+// an api_base that is not an http(s) URL, or a log_key that is not a verifier key
+// (InvalidArgument).
 Result<Report> Verify(std::string_view link, Fetcher& fetcher, ChainReader& chain, const VerifyOptions& options);
 
 // True for the codes a Fetcher or ChainReader uses when it could not get an answer.

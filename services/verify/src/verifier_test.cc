@@ -421,6 +421,24 @@ TEST_F(VerifierTest, LogKeyChangedSinceLastTime) {
   EXPECT_HAS(AllFailures(r), "LOG KEY CHANGED");
 }
 
+TEST_F(VerifierTest, LogKeyGivenOutOfBand) {
+  w_.options.log_key = *FormatVerifierKey(kLogName, w_.log_key.public_key());
+  Report good = w_.Run();
+  EXPECT_TRUE(good.verified()) << AllFailures(good);
+
+  // The server swaps in its own log key and signs its own checkpoint with it.
+  auto other = Ed25519PrivateKey::Generate();
+  w_.keys["log"].as_object()["public_key"] = Base64UrlEncode(other.public_key());
+  w_.checkpoint = *SignCheckpoint({.origin = kLogName, .tree_size = 7, .root = *w_.tree.Root(7)}, kLogName, other);
+  w_.options.cache_dir = "";  // not the cache: the pinned key alone catches it
+  Report r = w_.Run();
+  EXPECT_EQ(ExitCodeFor(r), kExitFailed);
+  EXPECT_HAS(AllFailures(r), "is not the one given with --log-key");
+
+  w_.options.log_key = "not a key";
+  EXPECT_FALSE(Verify(w_.link, w_.fetcher, w_.chain, w_.options));
+}
+
 TEST_F(VerifierTest, UpstreamInputTampered) {
   json::object& paddy = w_.trace["inputs"].as_array()[0].as_object();
   paddy["events"].as_array()[0].as_object()["event"].as_object()["eventTime"] = "2026-11-21T08:00:00.000Z";

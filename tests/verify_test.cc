@@ -36,10 +36,14 @@ constexpr uint64_t kCheckpoint = 4;  // the newest checkpoint covers one more
 std::string B64(const Hash& h) { return Base64Encode(HashBytes(h)); }
 
 json::object Event(std::string type, std::string biz_step, std::string lot) {
-  return {{"type", type}, {"action", "ADD"}, {"bizStep", biz_step}, {"eventTime", "2026-11-20T08:00:00.000Z"},
+  return {{"type", type},
+          {"action", "ADD"},
+          {"bizStep", biz_step},
+          {"eventTime", "2026-11-20T08:00:00.000Z"},
           {"eventTimeZoneOffset", "+07:00"},
-          {"quantityList", json::array{json::object{{"epcClass", "urn:epc:class:lgtin:950600.013436." + lot},
-                                                    {"quantity", 25}, {"uom", "KGM"}}}}};
+          {"quantityList",
+           json::array{json::object{
+               {"epcClass", "urn:epc:class:lgtin:950600.013436." + lot}, {"quantity", 25}, {"uom", "KGM"}}}}};
 }
 
 class VerifySystemTest : public ::testing::Test {
@@ -66,8 +70,12 @@ class VerifySystemTest : public ::testing::Test {
   }
 
   void Add(const Ed25519PrivateKey& key, std::string org, std::string device, json::object event) {
-    json::object e{{"v", 1}, {"org", org}, {"device", device}, {"seq", static_cast<int64_t>(envs_.size() + 1)},
-                   {"sent", "2026-11-20T08:00:01.000Z"}, {"events", json::array{event}}};
+    json::object e{{"v", 1},
+                   {"org", org},
+                   {"device", device},
+                   {"seq", static_cast<int64_t>(envs_.size() + 1)},
+                   {"sent", "2026-11-20T08:00:01.000Z"},
+                   {"events", json::array{event}}};
     auto env = SignEnvelope(e, key);
     ASSERT_TRUE(env) << env.error();
     envs_.push_back(*env);
@@ -102,8 +110,9 @@ class VerifySystemTest : public ::testing::Test {
   }
 
   json::object EnvelopeDoc(size_t i, uint64_t anchor_size) {
-    json::object doc{{"envelope", envs_[i].json},
-                     {"signer", {{"org", envs_[i].org}, {"device", envs_[i].device}, {"key", Base64UrlEncode(keys_[i])}}}};
+    json::object doc{
+        {"envelope", envs_[i].json},
+        {"signer", {{"org", envs_[i].org}, {"device", envs_[i].device}, {"key", Base64UrlEncode(keys_[i])}}}};
     if (i >= anchor_size) {
       doc["proof"] = nullptr;
       doc["anchor"] = nullptr;
@@ -113,15 +122,22 @@ class VerifySystemTest : public ::testing::Test {
     json::array hashes;
     for (const auto& h : *proof) hashes.emplace_back(B64(h));
     doc["proof"] = {{"leafIndex", i}, {"treeSize", anchor_size}, {"hashes", hashes}};
-    doc["anchor"] = {{"treeSize", anchor_size}, {"root", B64(*tree_.Root(anchor_size))}, {"chainId", chain_id_},
-                     {"contract", stack_->Env("TRACE_CONTRACT")}, {"tx", tx_}, {"block", block_}};
+    doc["anchor"] = {{"treeSize", anchor_size},
+                     {"root", B64(*tree_.Root(anchor_size))},
+                     {"chainId", chain_id_},
+                     {"contract", stack_->Env("TRACE_CONTRACT")},
+                     {"tx", tx_},
+                     {"block", block_}};
     return doc;
   }
 
   json::object Entry(size_t i) {
-    return {{"event", envs_[i].events[0]}, {"envelope", envs_[i].id}, {"index", 0},
+    return {{"event", envs_[i].events[0]},
+            {"envelope", envs_[i].id},
+            {"index", 0},
             {"signer", {{"org", envs_[i].org}, {"device", envs_[i].device}, {"key", Base64UrlEncode(keys_[i])}}},
-            {"leaf", i}, {"anchored", true}};
+            {"leaf", i},
+            {"anchored", true}};
   }
 
   // Fills the server's documents, every envelope anchored at `anchor_size`.
@@ -130,9 +146,9 @@ class VerifySystemTest : public ::testing::Test {
         *SignCheckpoint({.origin = kLogName, .tree_size = kCheckpoint, .root = tree_.Root()}, kLogName, log_key_);
     std::lock_guard lock(mu_);
     docs_.clear();
-    docs_["/api/v1/keys"] = json::serialize(json::object{
-        {"log", {{"name", kLogName}, {"public_key", Base64UrlEncode(log_key_.public_key())}}},
-        {"receipt", json::array{}}});
+    docs_["/api/v1/keys"] = json::serialize(
+        json::object{{"log", {{"name", kLogName}, {"public_key", Base64UrlEncode(log_key_.public_key())}}},
+                     {"receipt", json::array{}}});
     docs_["/api/v1/checkpoint"] = note;
     for (size_t i = 0; i < envs_.size(); ++i) {
       docs_["/api/v1/envelopes/" + envs_[i].id] = json::serialize(EnvelopeDoc(i, anchor_size));
@@ -144,30 +160,40 @@ class VerifySystemTest : public ::testing::Test {
       docs_["/api/v1/proofs/consistency?from=" + std::to_string(from) + "&to=" + std::to_string(kCheckpoint)] =
           json::serialize(json::object{{"from", from}, {"to", kCheckpoint}, {"hashes", hashes}});
     }
-    json::object paddy{{"gtin", "09506000134376"}, {"lot", "PADDY-0701"},
+    json::object paddy{{"gtin", "09506000134376"},
+                       {"lot", "PADDY-0701"},
                        {"link", "https://id.example.com/01/09506000134376/10/PADDY-0701"},
-                       {"events", json::array{Entry(0)}}, {"inputs", json::array{}}};
-    docs_["/01/09506000134369/10/RICE-0703"] = json::serialize(json::object{
-        {"product", {{"gtin", "09506000134369"}, {"name", "Jasmine rice 25 kg"}, {"org", "rice-mill"}}},
-        {"lot", "RICE-0703"}, {"link", kLink}, {"events", json::array{Entry(1), Entry(2)}},
-        {"inputs", json::array{paddy}}, {"checkpoint", note}});
+                       {"events", json::array{Entry(0)}},
+                       {"inputs", json::array{}}};
+    docs_["/01/09506000134369/10/RICE-0703"] = json::serialize(
+        json::object{{"product", {{"gtin", "09506000134369"}, {"name", "Jasmine rice 25 kg"}, {"org", "rice-mill"}}},
+                     {"lot", "RICE-0703"},
+                     {"link", kLink},
+                     {"events", json::array{Entry(1), Entry(2)}},
+                     {"inputs", json::array{paddy}},
+                     {"checkpoint", note}});
   }
 
   HttpTestServer::Answer Serve(const HttpTestServer::Request& req) {
     std::lock_guard lock(mu_);
     auto it = docs_.find(req.target);
     if (it == docs_.end()) {
-      return {.status = 404, .headers = {{"Content-Type", "application/problem+json"}},
+      return {.status = 404,
+              .headers = {{"Content-Type", "application/problem+json"}},
               .body = R"({"type":"about:blank","title":"Not Found","status":404})"};
     }
     bool text = req.target == "/api/v1/checkpoint";
-    return {.status = 200, .headers = {{"Content-Type", text ? "text/plain; charset=utf-8" : "application/json"}},
+    return {.status = 200,
+            .headers = {{"Content-Type", text ? "text/plain; charset=utf-8" : "application/json"}},
             .body = it->second};
   }
 
   testing::Stack::RunResult RunVerify(const std::string& api_base, std::vector<std::string> extra = {}) {
-    std::vector<std::string> argv{"trace-verify", kLink, "--api-base", api_base, "--cache-dir", cache_,
-                                  "--chain-rpc", stack_->Env("TRACE_CHAIN_RPC"), "--contract", stack_->Env("TRACE_CONTRACT")};
+    std::vector<std::string> argv{"trace-verify", kLink,
+                                  "--api-base",   api_base,
+                                  "--cache-dir",  cache_,
+                                  "--chain-rpc",  stack_->Env("TRACE_CHAIN_RPC"),
+                                  "--contract",   stack_->Env("TRACE_CONTRACT")};
     argv.insert(argv.end(), extra.begin(), extra.end());
     return testing::RunProgram(argv, {}, 120);
   }

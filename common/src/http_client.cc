@@ -11,7 +11,6 @@
 #include <boost/beast/ssl.hpp>
 #include <boost/url/parse.hpp>
 #include <boost/url/url.hpp>
-
 #include <cctype>
 
 namespace trace {
@@ -24,10 +23,9 @@ using tcp = asio::ip::tcp;
 
 std::optional<std::string> HttpResponse::Header(std::string_view name) const {
   for (const auto& [key, value] : headers) {
-    if (key.size() == name.size() &&
-        std::equal(key.begin(), key.end(), name.begin(),
-                   [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) ==
-                                               std::tolower(static_cast<unsigned char>(b)); })) {
+    if (key.size() == name.size() && std::equal(key.begin(), key.end(), name.begin(), [](char a, char b) {
+          return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+        })) {
       return value;
     }
   }
@@ -72,7 +70,7 @@ struct HttpClient::Impl {
   const HttpClientOptions& options;
   asio::io_context ioc;
   std::optional<ssl::context> tls_context;  // made on the first https request
-  std::string origin;                        // of the open connection
+  std::string origin;                       // of the open connection
   std::optional<beast::tcp_stream> plain;
   std::optional<beast::ssl_stream<beast::tcp_stream>> tls;
   beast::flat_buffer buffer;
@@ -158,9 +156,8 @@ struct HttpClient::Impl {
 
   // One HTTP exchange. `*maybe_unseen` tells whether the failure came before any answer
   // byte on a reused connection (the request may be retried).
-  Result<HttpResponse> Exchange(const Target& t, http::verb verb, const HttpHeaders& headers,
-                                const std::string& body, std::chrono::steady_clock::time_point deadline,
-                                bool* maybe_unseen) {
+  Result<HttpResponse> Exchange(const Target& t, http::verb verb, const HttpHeaders& headers, const std::string& body,
+                                std::chrono::steady_clock::time_point deadline, bool* maybe_unseen) {
     *maybe_unseen = false;
     if (connected() && origin != t.origin()) Close();
     const bool reused = connected();
@@ -195,8 +192,8 @@ struct HttpClient::Impl {
       const bool nothing_read = !parser.got_some();
       Close();
       if (ec == http::error::body_limit) {
-        return Fail(ResourceExhausted(t.where() + ": answer larger than " + std::to_string(options.max_body_bytes) +
-                                      " bytes"));
+        return Fail(
+            ResourceExhausted(t.where() + ": answer larger than " + std::to_string(options.max_body_bytes) + " bytes"));
       }
       *maybe_unseen = reused && nothing_read && ec != beast::error::timeout;
       std::string what = ec == beast::error::timeout ? "timed out" : ec.message();
@@ -206,7 +203,8 @@ struct HttpClient::Impl {
     if (!res.keep_alive()) Close();
     HttpResponse out;
     out.status = res.result_int();
-    for (const auto& field : res) out.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+    for (const auto& field : res)
+      out.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
     out.body = std::move(res.body());
     return out;
   }

@@ -19,15 +19,16 @@
 namespace trace {
 namespace {
 
-using testing::HttpTestServer;
 using std::chrono::milliseconds;
+using testing::HttpTestServer;
 
 TEST(HttpClient, GetsStatusHeadersAndBodyOverOneConnection) {
   HttpTestServer server([](const HttpTestServer::Request& req) {
     if (req.target == "/missing") return HttpTestServer::Answer{.status = 404, .body = "no"};
-    return HttpTestServer::Answer{.status = 200,
-                                  .headers = {{"Content-Type", "application/json"}, {"X-Seen-Accept", req.Header("Accept")}},
-                                  .body = "{\"target\":\"" + req.target + "\"}"};
+    return HttpTestServer::Answer{
+        .status = 200,
+        .headers = {{"Content-Type", "application/json"}, {"X-Seen-Accept", req.Header("Accept")}},
+        .body = "{\"target\":\"" + req.target + "\"}"};
   });
   HttpClient http;
   auto res = http.Get(server.url() + "/01/x?linkType=all", {{"Accept", "application/json"}});
@@ -113,9 +114,10 @@ TEST(HttpClient, RefusesOtherSchemesAndUnreachableHosts) {
 class TlsServer {
  public:
   explicit TlsServer(const std::string& dir) : dir_(dir) {
-    std::string gen = "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=127.0.0.1"
-                      " -addext subjectAltName=IP:127.0.0.1 -keyout " + dir + "/key.pem -out " + dir +
-                      "/cert.pem >/dev/null 2>&1";
+    std::string gen =
+        "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=127.0.0.1"
+        " -addext subjectAltName=IP:127.0.0.1 -keyout " +
+        dir + "/key.pem -out " + dir + "/cert.pem >/dev/null 2>&1";
     ok_ = std::system(gen.c_str()) == 0;
     if (!ok_) return;
     int fd = ::socket(AF_INET, SOCK_STREAM, 0);

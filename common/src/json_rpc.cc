@@ -13,7 +13,9 @@ namespace json = boost::json;
 // server cannot have seen); this adds the JSON-RPC envelope and the error mapping.
 struct JsonRpcClient::Impl {
   explicit Impl(JsonRpcOptions o)
-      : http({.timeout = o.timeout, .max_body_bytes = o.max_response_bytes, .max_redirects = 0,
+      : http({.timeout = o.timeout,
+              .max_body_bytes = o.max_response_bytes,
+              .max_redirects = 0,
               .user_agent = "trace-json-rpc"}) {}
   std::mutex mu;
   HttpClient http;

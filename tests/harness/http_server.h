@@ -37,8 +37,8 @@ class HttpTestServer {
     int status = 200;
     std::vector<std::pair<std::string, std::string>> headers;  // Content-Length is added
     std::string body;
-    bool close = false;                        // close the connection after this answer
-    std::chrono::milliseconds delay{0};        // wait before answering
+    bool close = false;                  // close the connection after this answer
+    std::chrono::milliseconds delay{0};  // wait before answering
   };
   using Handler = std::function<Answer(const Request&)>;
 

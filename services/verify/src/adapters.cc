@@ -17,7 +17,8 @@ Result<std::string> HttpFetcher::Get(const std::string& url, std::string_view ac
   return Fail(InvalidArgument(what));
 }
 
-Result<std::unique_ptr<EthChainReader>> EthChainReader::Create(std::string_view rpc_url, std::string_view contract_hex) {
+Result<std::unique_ptr<EthChainReader>> EthChainReader::Create(std::string_view rpc_url,
+                                                               std::string_view contract_hex) {
   auto address = FromHexData(contract_hex, 20);
   if (!address) return Fail(InvalidArgument("contract: not 0x + 40 hex digits: " + std::string(contract_hex)));
   auto eth = EthClient::Create(rpc_url);

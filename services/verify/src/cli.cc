@@ -19,7 +19,8 @@ int ExitCodeFor(const Report& report) {
 std::string FormatText(const Report& r) {
   std::string out = "trace " + r.link + "\n";
   if (r.checkpoint_size) {
-    out += "checkpoint " + r.origin + " size " + std::to_string(*r.checkpoint_size) + " root " + r.checkpoint_root + "\n";
+    out +=
+        "checkpoint " + r.origin + " size " + std::to_string(*r.checkpoint_size) + " root " + r.checkpoint_root + "\n";
   }
   std::string lot;
   for (const auto& e : r.events) {
@@ -78,10 +79,17 @@ std::string FormatJson(const Report& r) {
   o["notes"] = Strings(r.notes);
   json::array events;
   for (const auto& e : r.events) {
-    json::object x{{"lot", e.lot},           {"depth", e.depth},        {"envelope", e.envelope},
-                   {"index", e.index},       {"type", e.type},          {"bizStep", e.biz_step},
-                   {"eventTime", e.event_time}, {"signer", e.signer},   {"verified", e.ok()},
-                   {"failures", Strings(e.failures)}, {"unavailable", Strings(e.unavailable)}};
+    json::object x{{"lot", e.lot},
+                   {"depth", e.depth},
+                   {"envelope", e.envelope},
+                   {"index", e.index},
+                   {"type", e.type},
+                   {"bizStep", e.biz_step},
+                   {"eventTime", e.event_time},
+                   {"signer", e.signer},
+                   {"verified", e.ok()},
+                   {"failures", Strings(e.failures)},
+                   {"unavailable", Strings(e.unavailable)}};
     x["leaf"] = e.leaf ? json::value(*e.leaf) : json::value(nullptr);
     x["anchorTreeSize"] = e.anchor_size ? json::value(*e.anchor_size) : json::value(nullptr);
     x["anchorTx"] = e.anchor_tx;

@@ -122,7 +122,11 @@ class Verification {
  public:
   Verification(Fetcher& fetcher, ChainReader& chain, const VerifyOptions& options, std::string base,
                std::optional<NoteVerifierKey> pinned, Report& report)
-      : fetcher_(fetcher), chain_(chain), options_(options), base_(std::move(base)), pinned_(std::move(pinned)),
+      : fetcher_(fetcher),
+        chain_(chain),
+        options_(options),
+        base_(std::move(base)),
+        pinned_(std::move(pinned)),
         report_(report) {}
 
   void Run(const std::string& trace_url, const gs1::DigitalLink& link) {
@@ -270,8 +274,8 @@ class Verification {
       }
       auto old_cp = VerifyCheckpointNote(*old_note, log_name_, log_key_);
       if (!old_cp) {
-        report_.failures.push_back("cache " + file + ": the remembered checkpoint does not verify: " +
-                                   old_cp.error().message());
+        report_.failures.push_back("cache " + file +
+                                   ": the remembered checkpoint does not verify: " + old_cp.error().message());
         return;
       }
       const uint64_t old_size = old_cp->tree_size, new_size = checkpoint_->tree_size;
@@ -287,8 +291,8 @@ class Verification {
           report_.unavailable.push_back("consistency with the remembered checkpoint: " + s.message());
         } else {
           report_.failures.push_back("FORK: the checkpoint of size " + std::to_string(new_size) +
-                                     " does not extend the one of size " + std::to_string(old_size) +
-                                     " seen before (" + file + "): " + s.message());
+                                     " does not extend the one of size " + std::to_string(old_size) + " seen before (" +
+                                     file + "): " + s.message());
         }
         return;
       }
@@ -297,8 +301,8 @@ class Verification {
     } else {
       report_.notes.push_back("first checkpoint seen for " + checkpoint_->origin + "; remembered in " + file);
     }
-    json::object saved{{"origin", checkpoint_->origin}, {"checkpoint", note_}, {"log_name", log_name_},
-                       {"log_key", key_text}};
+    json::object saved{
+        {"origin", checkpoint_->origin}, {"checkpoint", note_}, {"log_name", log_name_}, {"log_key", key_text}};
     std::error_code ec;
     std::filesystem::create_directories(options_.cache_dir, ec);
     Status w = WriteFileAtomic(file, json::serialize(saved), 0600);
@@ -316,8 +320,8 @@ class Verification {
     auto key = std::make_tuple(a_size, HashBytes(a_root), b_size, HashBytes(b_root));
     if (auto it = consistency_.find(key); it != consistency_.end()) return it->second;
     Status result = [&]() -> Status {
-      const std::string url = base_ + "/api/v1/proofs/consistency?from=" + std::to_string(a_size) +
-                              "&to=" + std::to_string(b_size);
+      const std::string url =
+          base_ + "/api/v1/proofs/consistency?from=" + std::to_string(a_size) + "&to=" + std::to_string(b_size);
       auto doc = FetchJson(url, "application/json");
       if (!doc) return doc.error().WithContext("consistency proof " + url);
       const json::value* hashes = doc->if_contains("hashes");
@@ -329,8 +333,9 @@ class Verification {
         proof.push_back(*hash);
       }
       Status v = merkle::VerifyConsistency(a_size, b_size, a_root, b_root, proof);
-      if (!v.ok()) return DataLoss("consistency proof from " + std::to_string(a_size) + " to " +
-                                   std::to_string(b_size) + " does not verify: " + v.message());
+      if (!v.ok())
+        return DataLoss("consistency proof from " + std::to_string(a_size) + " to " + std::to_string(b_size) +
+                        " does not verify: " + v.message());
       return OkStatus();
     }();
     if (!IsUnavailable(result)) consistency_[key] = result;
@@ -398,10 +403,12 @@ class Verification {
         report_.failures.push_back(label + ": an input is not an object");
         continue;
       }
-      std::string in_label = MemberString(*input, "gtin").value_or("?") + "/" + MemberString(*input, "lot").value_or("?");
+      std::string in_label =
+          MemberString(*input, "gtin").value_or("?") + "/" + MemberString(*input, "lot").value_or("?");
       if (!visited_.insert(in_label).second) continue;  // a lot reached twice is verified once
       if (depth + 1 > options_.max_depth) {
-        report_.notes.push_back(in_label + ": deeper than " + std::to_string(options_.max_depth) + " lots, not followed");
+        report_.notes.push_back(in_label + ": deeper than " + std::to_string(options_.max_depth) +
+                                " lots, not followed");
         continue;
       }
       VerifyTrace(*input, in_label, depth + 1);

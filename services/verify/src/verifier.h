@@ -78,7 +78,7 @@ struct EventResult {
   std::string envelope;  // hex id as the trace document gave it
   int64_t index = -1;    // position in the envelope's events
   std::string type, biz_step, event_time;
-  std::string signer;    // "org/device"
+  std::string signer;  // "org/device"
   std::optional<uint64_t> leaf;
   std::optional<uint64_t> anchor_size;
   std::string anchor_tx;
@@ -89,9 +89,9 @@ struct EventResult {
 
 struct Report {
   std::string link;
-  std::string origin;                    // the checkpoint's origin line
+  std::string origin;  // the checkpoint's origin line
   std::optional<uint64_t> checkpoint_size;
-  std::string checkpoint_root;           // base64
+  std::string checkpoint_root;  // base64
   std::vector<EventResult> events;
   std::vector<std::string> failures;     // not tied to one event (document, keys, checkpoint, cache)
   std::vector<std::string> unavailable;  // not tied to one event

@@ -62,19 +62,22 @@ std::string B64(const Hash& h) { return Base64Encode(HashBytes(h)); }
 // and 6 later ones. Anchored at size 5; the newest checkpoint has size 7.
 class World {
  public:
-  World() : device(Ed25519PrivateKey::Generate()), mill(Ed25519PrivateKey::Generate()),
-            log_key(Ed25519PrivateKey::Generate()) {
+  World()
+      : device(Ed25519PrivateKey::Generate()),
+        mill(Ed25519PrivateKey::Generate()),
+        log_key(Ed25519PrivateKey::Generate()) {
     Add(device, "paddy-farm", "field-1", {Event("ObjectEvent", "commissioning", "PADDY-0701")});
     Add(device, "paddy-farm", "field-1", {Event("ObjectEvent", "sensor_reporting", "PADDY-0701")});
     Add(mill, "rice-mill", "line-1",
-        {Event("TransformationEvent", "commissioning", "RICE-0703"), Event("AggregationEvent", "packing", "RICE-0703")});
+        {Event("TransformationEvent", "commissioning", "RICE-0703"),
+         Event("AggregationEvent", "packing", "RICE-0703")});
     Add(device, "paddy-farm", "field-1", {Event("ObjectEvent", "sensor_reporting", "PADDY-0702")});
     Add(mill, "rice-mill", "line-1", {Event("ObjectEvent", "shipping", "RICE-0703")});
     Add(mill, "rice-mill", "line-1", {Event("ObjectEvent", "receiving", "RICE-0704")});
     Add(mill, "rice-mill", "line-1", {Event("ObjectEvent", "shipping", "RICE-0704")});
     chain.roots[kAnchorSize] = *tree.Root(kAnchorSize);
-    checkpoint = *SignCheckpoint({.origin = kLogName, .tree_size = kCheckpointSize, .root = *tree.Root(kCheckpointSize)},
-                                 kLogName, log_key);
+    checkpoint = *SignCheckpoint(
+        {.origin = kLogName, .tree_size = kCheckpointSize, .root = *tree.Root(kCheckpointSize)}, kLogName, log_key);
     for (size_t i = 0; i < envelopes.size(); ++i) envelope_docs[envelopes[i].id] = EnvelopeDoc(i);
     keys = {{"log", {{"name", kLogName}, {"public_key", Base64UrlEncode(log_key.public_key())}}},
             {"receipt", json::array{json::object{{"id", "receipt-00000000"}, {"public_key", "AA"}}}}};
@@ -97,14 +100,18 @@ class World {
             {"bizStep", biz_step},
             {"eventTime", "2026-11-20T08:00:00.000Z"},
             {"eventTimeZoneOffset", "+07:00"},
-            {"quantityList", json::array{json::object{{"epcClass", "urn:epc:class:lgtin:950600.013436." + lot},
-                                                      {"quantity", 1.5},
-                                                      {"uom", "KGM"}}}}};
+            {"quantityList",
+             json::array{json::object{
+                 {"epcClass", "urn:epc:class:lgtin:950600.013436." + lot}, {"quantity", 1.5}, {"uom", "KGM"}}}}};
   }
 
   void Add(const Ed25519PrivateKey& key, std::string org, std::string dev, json::array events) {
-    json::object e{{"v", 1}, {"org", org}, {"device", dev}, {"seq", static_cast<int64_t>(envelopes.size() + 1)},
-                   {"sent", "2026-11-20T08:00:01.000Z"}, {"events", events}};
+    json::object e{{"v", 1},
+                   {"org", org},
+                   {"device", dev},
+                   {"seq", static_cast<int64_t>(envelopes.size() + 1)},
+                   {"sent", "2026-11-20T08:00:01.000Z"},
+                   {"events", events}};
     auto env = SignEnvelope(e, key);
     ASSERT_TRUE(env) << env.error();
     envelopes.push_back(*env);
@@ -157,7 +164,8 @@ class World {
     fetcher.bodies[link] = json::serialize(trace);
     fetcher.bodies[std::string(kBase) + "/api/v1/keys"] = json::serialize(keys);
     fetcher.bodies[std::string(kBase) + "/api/v1/checkpoint"] = checkpoint;
-    for (const auto& [id, doc] : envelope_docs) fetcher.bodies[std::string(kBase) + "/api/v1/envelopes/" + id] = json::serialize(doc);
+    for (const auto& [id, doc] : envelope_docs)
+      fetcher.bodies[std::string(kBase) + "/api/v1/envelopes/" + id] = json::serialize(doc);
     for (uint64_t from = 1; from <= tree.size(); ++from) {
       for (uint64_t to = from; to <= tree.size(); ++to) {
         fetcher.bodies[std::string(kBase) + "/api/v1/proofs/consistency?from=" + std::to_string(from) +
@@ -194,10 +202,10 @@ class World {
 class VerifierTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    cache_ = (std::filesystem::temp_directory_path() /
-              ("trace-verify-test-" + std::to_string(::getpid()) + "-" +
-               ::testing::UnitTest::GetInstance()->current_test_info()->name()))
-                 .string();
+    cache_ =
+        (std::filesystem::temp_directory_path() / ("trace-verify-test-" + std::to_string(::getpid()) + "-" +
+                                                   ::testing::UnitTest::GetInstance()->current_test_info()->name()))
+            .string();
     std::filesystem::remove_all(cache_);
     w_.options.cache_dir = cache_;
   }
@@ -212,7 +220,8 @@ std::string AllFailures(const Report& r) {
   std::string s;
   for (const auto& f : r.failures) s += "[global] " + f + "\n";
   for (const auto& e : r.events) {
-    for (const auto& f : e.failures) s += "[" + e.envelope.substr(0, 8) + "#" + std::to_string(e.index) + "] " + f + "\n";
+    for (const auto& f : e.failures)
+      s += "[" + e.envelope.substr(0, 8) + "#" + std::to_string(e.index) + "] " + f + "\n";
   }
   return s;
 }
@@ -234,7 +243,8 @@ int FailedEvents(const Report& r) {
   return n;
 }
 
-#define EXPECT_HAS(text, needle) EXPECT_NE((text).find(needle), std::string::npos) << "no \"" << (needle) << "\" in:\n" << (text)
+#define EXPECT_HAS(text, needle) \
+  EXPECT_NE((text).find(needle), std::string::npos) << "no \"" << (needle) << "\" in:\n" << (text)
 
 TEST_F(VerifierTest, GoodTraceVerifies) {
   Report r = w_.Run();
@@ -258,7 +268,8 @@ TEST_F(VerifierTest, GoodTraceVerifies) {
   Report again = w_.Run();
   EXPECT_TRUE(again.verified()) << AllFailures(again);
   bool compared = false;
-  for (const auto& n : again.notes) compared |= n.find("consistent with the one of size 7 seen before") != std::string::npos;
+  for (const auto& n : again.notes)
+    compared |= n.find("consistent with the one of size 7 seen before") != std::string::npos;
   EXPECT_TRUE(compared);
 }
 
@@ -370,11 +381,12 @@ TEST_F(VerifierTest, CheckpointSignedByAnotherKey) {
   Report r = w_.Run();
   EXPECT_EQ(ExitCodeFor(r), kExitFailed);
   std::string f = AllFailures(r);
-  EXPECT_HAS(f, "checkpoint: signed by key id " + [&] {
-    char b[9];
-    std::snprintf(b, sizeof b, "%08x", NoteKeyId(kLogName, other.public_key()));
-    return std::string(b);
-  }());
+  EXPECT_HAS(
+      f, "checkpoint: signed by key id " + [&] {
+        char b[9];
+        std::snprintf(b, sizeof b, "%08x", NoteKeyId(kLogName, other.public_key()));
+        return std::string(b);
+      }());
   EXPECT_FALSE(std::filesystem::exists(CacheFileFor(cache_, kLogName)));  // a bad checkpoint is not remembered
 }
 
@@ -488,7 +500,8 @@ TEST_F(VerifierTest, ApiBaseReplacesTheLinksHost) {
   w_.options.api_base = "http://127.0.0.1:9/";
   w_.Serve();
   std::map<std::string, std::string> moved;
-  for (auto& [url, body] : w_.fetcher.bodies) moved["http://127.0.0.1:9" + url.substr(std::string(kBase).size())] = body;
+  for (auto& [url, body] : w_.fetcher.bodies)
+    moved["http://127.0.0.1:9" + url.substr(std::string(kBase).size())] = body;
   w_.fetcher.bodies = moved;
   auto r = Verify(w_.link, w_.fetcher, w_.chain, w_.options);
   ASSERT_TRUE(r);
@@ -503,8 +516,9 @@ TEST(VerifyCli, UsageErrorsExitTwo) {
   std::ostringstream out, err;
   const char* no_link[] = {"trace-verify", "--chain-rpc", "http://127.0.0.1:1", "--contract", "0x00"};
   EXPECT_EQ(RunCli(5, no_link, out, err), kExitUsage);
-  const char* bad_contract[] = {"trace-verify", "https://id.example.com/01/09506000134369/10/A", "--chain-rpc",
-                                "http://127.0.0.1:1", "--contract", "0x00"};
+  const char* bad_contract[] = {"trace-verify", "https://id.example.com/01/09506000134369/10/A",
+                                "--chain-rpc",  "http://127.0.0.1:1",
+                                "--contract",   "0x00"};
   EXPECT_EQ(RunCli(6, bad_contract, out, err), kExitUsage);
   EXPECT_HAS(err.str(), "contract");
   const char* help[] = {"trace-verify", "--help"};

@@ -54,7 +54,7 @@ struct HttpClientOptions {
   size_t max_body_bytes = 32 * 1024 * 1024;   // larger answers fail with ResourceExhausted
   int max_redirects = 5;                      // Get() only
   std::string user_agent = "trace";
-  std::string extra_ca_file;                  // PEM file of CAs trusted besides the system store
+  std::string extra_ca_file;  // PEM file of CAs trusted besides the system store
 };
 
 struct HttpResponse {

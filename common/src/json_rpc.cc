@@ -1,114 +1,25 @@
 #include "trace/common/json_rpc.h"
 
-#include <boost/asio/connect.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
 #include <boost/json.hpp>
-#include <boost/url/parse.hpp>
 #include <mutex>
+
+#include "trace/common/http_client.h"
 
 namespace trace {
 
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
 namespace json = boost::json;
-using tcp = asio::ip::tcp;
 
+// The transport is HttpClient (keep-alive, deadline, body limit, one retry of a request the
+// server cannot have seen); this adds the JSON-RPC envelope and the error mapping.
 struct JsonRpcClient::Impl {
-  std::string host, port, target, host_header;
-  JsonRpcOptions options;
+  explicit Impl(JsonRpcOptions o)
+      : http({.timeout = o.timeout,
+              .max_body_bytes = o.max_response_bytes,
+              .max_redirects = 0,
+              .user_agent = "trace-json-rpc"}) {}
   std::mutex mu;
-  asio::io_context ioc;
-  std::optional<beast::tcp_stream> stream;  // set while connected
-  beast::flat_buffer buffer;
+  HttpClient http;
   uint64_t next_id = 1;
-
-  // Runs one asynchronous operation to completion on the private io_context and returns its
-  // error code; the tcp_stream's expiry turns a stall into beast::error::timeout.
-  template <typename Start>
-  beast::error_code Run(Start start) {
-    beast::error_code result;
-    start([&result](beast::error_code ec, auto&&...) { result = ec; });
-    ioc.restart();
-    ioc.run();
-    return result;
-  }
-
-  void Close() {
-    if (stream) {
-      beast::error_code ignored;
-      stream->socket().shutdown(tcp::socket::shutdown_both, ignored);
-      stream->close();
-      stream.reset();
-    }
-    buffer.clear();
-  }
-
-  Status Connect(std::chrono::steady_clock::time_point deadline) {
-    tcp::resolver resolver(ioc);
-    tcp::resolver::results_type endpoints;
-    beast::error_code ec;
-    // Resolution has no deadline of its own in Asio; node URLs are addresses or local names.
-    endpoints = resolver.resolve(host, port, ec);
-    if (ec) return Unavailable("json-rpc " + host + ":" + port + ": resolve: " + ec.message());
-    stream.emplace(ioc);
-    stream->expires_at(deadline);
-    ec = Run([&](auto handler) { stream->async_connect(endpoints, handler); });
-    if (ec) {
-      stream.reset();
-      return Unavailable("json-rpc " + host + ":" + port + ": connect: " + ec.message());
-    }
-    return OkStatus();
-  }
-
-  // One HTTP exchange. `*maybe_unseen` tells whether the failure came before any answer
-  // byte on a reused connection (the request may be retried).
-  Result<http::response<http::string_body>> Exchange(const std::string& body,
-                                                     std::chrono::steady_clock::time_point deadline,
-                                                     bool* maybe_unseen) {
-    *maybe_unseen = false;
-    bool reused = stream.has_value();
-    if (!stream) {
-      Status s = Connect(deadline);
-      if (!s.ok()) return Fail(s);
-    }
-    http::request<http::string_body> req{http::verb::post, target, 11};
-    req.set(http::field::host, host_header);
-    req.set(http::field::content_type, "application/json");
-    req.set(http::field::accept, "application/json");
-    req.set(http::field::user_agent, "trace-json-rpc");
-    req.keep_alive(true);
-    req.body() = body;
-    req.prepare_payload();
-
-    stream->expires_at(deadline);
-    beast::error_code ec = Run([&](auto handler) { http::async_write(*stream, req, handler); });
-    if (ec) {
-      Close();
-      *maybe_unseen = reused;
-      return Fail(Unavailable("json-rpc " + host + ":" + port + ": write: " + ec.message()));
-    }
-    http::response_parser<http::string_body> parser;
-    parser.body_limit(options.max_response_bytes);
-    parser.header_limit(64 * 1024);
-    ec = Run([&](auto handler) { http::async_read(*stream, buffer, parser, handler); });
-    if (ec) {
-      bool nothing_read = !parser.got_some();
-      Close();
-      if (ec == http::error::body_limit) {
-        return Fail(ResourceExhausted("json-rpc: answer larger than " + std::to_string(options.max_response_bytes)));
-      }
-      *maybe_unseen = reused && nothing_read && ec != beast::error::timeout;
-      std::string what = ec == beast::error::timeout ? "timed out" : ec.message();
-      return Fail(Unavailable("json-rpc " + host + ":" + port + ": read: " + what));
-    }
-    auto res = parser.release();
-    if (!res.keep_alive()) Close();
-    return res;
-  }
 };
 
 JsonRpcClient::JsonRpcClient(std::string url, std::unique_ptr<Impl> impl)
@@ -116,20 +27,8 @@ JsonRpcClient::JsonRpcClient(std::string url, std::unique_ptr<Impl> impl)
 JsonRpcClient::~JsonRpcClient() = default;
 
 Result<std::unique_ptr<JsonRpcClient>> JsonRpcClient::Create(std::string_view url, JsonRpcOptions options) {
-  auto parsed = boost::urls::parse_uri(url);
-  if (!parsed) return Fail(InvalidArgument("json-rpc url: not a URL: " + std::string(url)));
-  if (parsed->scheme() != "http") {
-    return Fail(InvalidArgument("json-rpc url: only http:// is supported: " + std::string(url)));
-  }
-  auto impl = std::make_unique<Impl>();
-  impl->host = std::string(parsed->host_address());
-  if (impl->host.empty()) return Fail(InvalidArgument("json-rpc url: no host: " + std::string(url)));
-  impl->port = parsed->has_port() ? std::string(parsed->port()) : "80";
-  impl->target = parsed->encoded_path().empty() ? "/" : std::string(parsed->encoded_path());
-  if (parsed->has_query()) impl->target += "?" + std::string(parsed->encoded_query());
-  impl->host_header = std::string(parsed->encoded_host_and_port());
-  impl->options = options;
-  return std::unique_ptr<JsonRpcClient>(new JsonRpcClient(std::string(url), std::move(impl)));
+  if (Status s = HttpClient::CheckUrl(url); !s.ok()) return Fail(s.WithContext("json-rpc"));
+  return std::unique_ptr<JsonRpcClient>(new JsonRpcClient(std::string(url), std::make_unique<Impl>(options)));
 }
 
 namespace {
@@ -159,16 +58,12 @@ Result<json::value> JsonRpcClient::Call(std::string_view method, json::array par
   json::object request{{"jsonrpc", "2.0"}, {"id", id}, {"method", method}, {"params", std::move(params)}};
   const std::string body = json::serialize(request);
   const std::string what(method);
-  auto deadline = std::chrono::steady_clock::now() + impl_->options.timeout;
-
-  bool maybe_unseen = false;
-  auto res = impl_->Exchange(body, deadline, &maybe_unseen);
-  if (!res && maybe_unseen) res = impl_->Exchange(body, deadline, &maybe_unseen);
+  auto res = impl_->http.Post(url_, body, {{"Content-Type", "application/json"}, {"Accept", "application/json"}});
   if (!res) return Fail(res.error().WithContext(what));
 
-  const unsigned status = res->result_int();
+  const unsigned status = res->status;
   json::error_code ec;
-  json::value answer = json::parse(res->body(), ec);
+  json::value answer = json::parse(res->body, ec);
   if (ec || !answer.is_object()) {
     if (status == 429) return Fail(ResourceExhausted(what + ": HTTP 429 from the node"));
     if (status >= 500) return Fail(Unavailable(what + ": HTTP " + std::to_string(status) + " from the node"));

@@ -94,7 +94,9 @@ std::string IdOf(const std::string& body) {
 }
 
 TEST(JsonRpc, RefusesBadUrls) {
-  EXPECT_EQ(JsonRpcClient::Create("https://node.example:8545").error().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(JsonRpcClient::Create("ftp://node.example:8545").error().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(JsonRpcClient::Create("http://").error().code(), StatusCode::kInvalidArgument);
+  EXPECT_TRUE(JsonRpcClient::Create("https://node.example:8545"));  // TLS, verified (http_client.h)
   EXPECT_EQ(JsonRpcClient::Create("not a url").error().code(), StatusCode::kInvalidArgument);
 }
 

@@ -19,7 +19,7 @@
 //   auto rpc = trace::JsonRpcClient::Create("http://127.0.0.1:8545");
 //   auto chain = (*rpc)->Call("eth_chainId", {});   // boost::json::value "0x7a69"
 //
-// No Boost.Beast type appears here; the transport lives in json_rpc.cc.
+// No Boost.Beast type appears here; the transport is HttpClient (http_client.h).
 #pragma once
 
 #include <chrono>
@@ -50,8 +50,8 @@ struct JsonRpcErrorInfo {
 
 class JsonRpcClient {
  public:
-  // `url` is http://host[:port][/path]; https is refused with InvalidArgument (run the node
-  // behind a local TLS terminator or on a private network). Does not connect yet.
+  // `url` is http[s]://host[:port][/path]; https verifies the node's certificate against the
+  // system trust store (see http_client.h). InvalidArgument for any other URL. Does not connect yet.
   static Result<std::unique_ptr<JsonRpcClient>> Create(std::string_view url, JsonRpcOptions options = {});
   ~JsonRpcClient();
   JsonRpcClient(const JsonRpcClient&) = delete;

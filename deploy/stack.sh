@@ -3,6 +3,8 @@
 #
 #   deploy/stack.sh up DIR [--services] [--only postgres,mosquitto,anvil]
 #   deploy/stack.sh down DIR
+#   deploy/stack.sh stop DIR NAME     (NAME: postgres, mosquitto, anvil or a service, e.g. trace-anchor)
+#   deploy/stack.sh start DIR NAME
 #
 # `up` starts PostgreSQL 15, Mosquitto 2 (dynamic security) and anvil on free 127.0.0.1 ports,
 # waits until each answers, deploys the TraceAnchor contract on anvil and applies the migrations
@@ -23,6 +25,10 @@
 # starts the same servers on the same data (PostgreSQL cluster, Mosquitto persistence and
 # dynamic-security users, anvil's chain state), on the same ports when they are still free.
 # A failed `up` stops whatever it had started before exiting non-zero.
+#
+# `stop` and `start` act on one server or service of a stack that is up, for fault tests: `stop`
+# stops it as `down` would (its data stays), `start` starts it again on the same data and, when
+# still free, the same port (DIR/env and DIR/services.env are updated if the port changed).
 #
 # PostgreSQL: superuser `postgres`, application role `trace` (LOGIN CREATEDB, not superuser) owning
 # database `trace`; TRACE_DB_URL=postgresql://trace@127.0.0.1:PORT/trace.
@@ -54,6 +60,8 @@ usage() {
   cat >&2 <<'EOF'
 usage: deploy/stack.sh up DIR [--services] [--only postgres,mosquitto,anvil]
        deploy/stack.sh down DIR
+       deploy/stack.sh stop DIR NAME
+       deploy/stack.sh start DIR NAME
 EOF
   exit 2
 }
@@ -596,6 +604,49 @@ cmd_down() {
   log "down: $dir"
 }
 
+# Replaces (or adds) the `export NAME=` lines of env_lines in FILE, if FILE exists.
+merge_env() {
+  local file=$1 line name tmp
+  [[ -f $file ]] || return 0
+  tmp=$(mktemp "$file.XXXXXX")
+  cp "$file" "$tmp"
+  for line in "${env_lines[@]}"; do
+    name=${line%%=*}
+    grep -v -F "$name=" "$tmp" >"$tmp.new" || true
+    echo "$line" >>"$tmp.new"
+    mv "$tmp.new" "$tmp"
+  done
+  chmod 0600 "$tmp"
+  mv "$tmp" "$file"
+}
+
+cmd_stop() {
+  local name=$1
+  [[ -d $dir/pids ]] || die "$dir is not a stack"
+  [[ -f $dir/pids/$name ]] || die "$name is not running in $dir"
+  if [[ $name == postgres ]]; then stop_one postgres INT; else stop_one "$name" TERM; fi
+  log "stopped $name"
+}
+
+cmd_start() {
+  local name=$1
+  [[ -f $dir/env ]] || die "$dir is not a stack that is up"
+  if [[ -f $dir/pids/$name ]] && recorded_alive "$dir/pids/$name"; then die "$name is already running"; fi
+  env_lines=()
+  if [[ " ${all_servers[*]} " == *" $name "* ]]; then
+    "start_$name"
+    merge_env "$dir/env"
+    merge_env "$dir/services.env"
+  elif [[ " ${services[*]} " == *" $name "* && -x $bin_dir/$name && -f $dir/services.env ]]; then
+    # shellcheck disable=SC2016  # expanded by the inner bash
+    spawn "$name" "$dir/logs/$name.log" bash -c 'set -a; source "$1"; shift; exec "$@"' _ \
+      "$dir/services.env" "$bin_dir/$name"
+  else
+    die "unknown server or service '$name' (or not built, or the stack has no services)"
+  fi
+  log "started $name"
+}
+
 up_done=0
 on_up_exit() {
   local rc=$?
@@ -663,6 +714,11 @@ case $command in
     (($# == 0)) || usage
     dir=$(cd "$dir" 2>/dev/null && pwd || echo "$dir")
     cmd_down
+    ;;
+  stop | start)
+    (($# == 1)) || usage
+    dir=$(cd "$dir" 2>/dev/null && pwd) || die "$dir does not exist"
+    "cmd_$command" "$1"
     ;;
   *) usage ;;
 esac

@@ -36,6 +36,9 @@ int Main(int argc, char** argv) {
   // proof-of-stake chain needs far more (or the finalized tag).
   flags.Add("confirmations", "TRACE_CHAIN_CONFIRMATIONS", "2",
             "blocks, counting the one holding the transaction, that make an anchor confirmed");
+  // Each anchoring step is a few JSON-RPC calls; 250 ms keeps the steps (create + send,
+  // mined, confirmed) from adding whole seconds to the accepted -> anchored latency.
+  flags.Add("anchor-interval-ms", "TRACE_ANCHOR_INTERVAL_MS", "250", "pause between anchoring steps");
   flags.Add("gas-limit", "TRACE_ANCHOR_GAS_LIMIT", "150000", "gas limit of each anchor transaction");
   flags.Add("log-level", "TRACE_LOG_LEVEL", "info", "debug, info, warn or error");
   auto args = flags.Parse(argc, argv);
@@ -50,7 +53,8 @@ int Main(int argc, char** argv) {
   auto poll = flags.GetInt("poll-ms");
   auto confirmations = flags.GetInt("confirmations");
   auto gas_limit = flags.GetInt("gas-limit");
-  for (const auto* r : {&port, &batch, &interval, &poll, &confirmations, &gas_limit}) {
+  auto anchor_interval = flags.GetInt("anchor-interval-ms");
+  for (const auto* r : {&port, &batch, &interval, &poll, &confirmations, &gas_limit, &anchor_interval}) {
     if (!*r) {
       std::cerr << r->error().message() << "\n";
       return 2;
@@ -126,6 +130,7 @@ int Main(int argc, char** argv) {
       .db_url = flags.Get("db-url"),
       .sequencer = {.batch_size = static_cast<int>(*batch)},
       .checkpoint_interval = std::chrono::milliseconds(*interval),
+      .anchor_interval = std::chrono::milliseconds(*anchor_interval),
       .idle_poll = std::chrono::milliseconds(*poll),
   };
   trace::anchor::AnchorService service(options, *keys, anchorer.get(), registry);

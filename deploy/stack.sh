@@ -26,6 +26,10 @@
 # dynamic-security users, anvil's chain state), on the same ports when they are still free.
 # A failed `up` stops whatever it had started before exiting non-zero.
 #
+# `stop` and `start` act on one server or service of a stack that is up, for fault tests: `stop`
+# stops it as `down` would (its data stays), `start` starts it again on the same data and, when
+# still free, the same port (DIR/env and DIR/services.env are updated if the port changed).
+#
 # PostgreSQL: superuser `postgres`, application role `trace` (LOGIN CREATEDB, not superuser) owning
 # database `trace`; TRACE_DB_URL=postgresql://trace@127.0.0.1:PORT/trace.
 # Test-stack only: PostgreSQL trusts every connection on 127.0.0.1 and its socket (no password),
@@ -619,6 +623,22 @@ cmd_down() {
   log "down: $dir"
 }
 
+# Replaces (or adds) the `export NAME=` lines of env_lines in FILE, if FILE exists.
+merge_env() {
+  local file=$1 line name tmp
+  [[ -f $file ]] || return 0
+  tmp=$(mktemp "$file.XXXXXX")
+  cp "$file" "$tmp"
+  for line in "${env_lines[@]}"; do
+    name=${line%%=*}
+    grep -v -F "$name=" "$tmp" >"$tmp.new" || true
+    echo "$line" >>"$tmp.new"
+    mv "$tmp.new" "$tmp"
+  done
+  chmod 0600 "$tmp"
+  mv "$tmp" "$file"
+}
+
 up_done=0
 on_up_exit() {
   local rc=$?
@@ -677,20 +697,6 @@ cmd_up() {
 }
 
 # Replaces in DIR/env the lines that env_lines sets again (a server restarted on another port).
-update_env() {
-  local line name tmp="$dir/env.new"
-  cp "$dir/env" "$tmp"
-  for line in "${env_lines[@]}"; do
-    name=${line#export }
-    name=${name%%=*}
-    grep -v "^export $name=" "$tmp" >"$tmp.2" || true
-    echo "$line" >>"$tmp.2"
-    mv "$tmp.2" "$tmp"
-  done
-  chmod 0600 "$tmp"
-  mv "$tmp" "$dir/env"
-}
-
 cmd_one() {
   local action=$1 name=$2
   [[ -f $dir/env ]] || die "$dir has no env; run 'deploy/stack.sh up $dir' first"
@@ -711,9 +717,10 @@ cmd_one() {
     env_lines=()
     if ((is_server)); then
       "start_$name"
-      update_env
+      merge_env "$dir/env"
+      merge_env "$dir/services.env"
     else
-      start_service "$name" "$dir/env"
+      start_service "$name" "$dir/services.env"
     fi
     log "started $name"
   fi
@@ -732,7 +739,7 @@ case $command in
     ;;
   stop | start | restart)
     (($# == 1)) || usage
-    dir=$(cd "$dir" && pwd)
+    dir=$(cd "$dir" 2>/dev/null && pwd) || die "$dir does not exist"
     cmd_one "$command" "$1"
     ;;
   *) usage ;;

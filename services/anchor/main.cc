@@ -7,6 +7,7 @@
 #include <memory>
 #include <thread>
 
+#include "eth_chain_client.h"
 #include "service.h"
 #include "trace/common/config.h"
 #include "trace/common/log.h"
@@ -29,7 +30,16 @@ int Main(int argc, char** argv) {
   flags.Add("poll-ms", "TRACE_ANCHOR_POLL_MS", "100", "pause between cycles when idle");
   flags.Add("chain-rpc", "TRACE_CHAIN_RPC", "", "JSON-RPC URL of the chain");
   flags.Add("contract", "TRACE_CONTRACT", "", "address of the TraceAnchor contract");
-  flags.Add("confirmations", "TRACE_CHAIN_CONFIRMATIONS", "2", "blocks that make an anchor confirmed");
+  flags.Add("anchor-key-file", "TRACE_ANCHOR_KEY_FILE", "", "secp256k1 key of the anchoring account (mode 0600)");
+  // 2 on anvil's 1 s blocks: the block holding the transaction and one on top (about 2 s).
+  // A QBFT network (Besu, Quorum) has immediate finality: 1. A proof-of-work or
+  // proof-of-stake chain needs far more (or the finalized tag).
+  flags.Add("confirmations", "TRACE_CHAIN_CONFIRMATIONS", "2",
+            "blocks, counting the one holding the transaction, that make an anchor confirmed");
+  // Each anchoring step is a few JSON-RPC calls; 250 ms keeps the steps (create + send,
+  // mined, confirmed) from adding whole seconds to the accepted -> anchored latency.
+  flags.Add("anchor-interval-ms", "TRACE_ANCHOR_INTERVAL_MS", "250", "pause between anchoring steps");
+  flags.Add("gas-limit", "TRACE_ANCHOR_GAS_LIMIT", "150000", "gas limit of each anchor transaction");
   flags.Add("log-level", "TRACE_LOG_LEVEL", "info", "debug, info, warn or error");
   auto args = flags.Parse(argc, argv);
   if (!args) {
@@ -41,7 +51,10 @@ int Main(int argc, char** argv) {
   auto batch = flags.GetInt("batch-size");
   auto interval = flags.GetInt("checkpoint-interval-ms");
   auto poll = flags.GetInt("poll-ms");
-  for (const auto* r : {&port, &batch, &interval, &poll}) {
+  auto confirmations = flags.GetInt("confirmations");
+  auto gas_limit = flags.GetInt("gas-limit");
+  auto anchor_interval = flags.GetInt("anchor-interval-ms");
+  for (const auto* r : {&port, &batch, &interval, &poll, &confirmations, &gas_limit, &anchor_interval}) {
     if (!*r) {
       std::cerr << r->error().message() << "\n";
       return 2;
@@ -77,19 +90,47 @@ int Main(int argc, char** argv) {
 
   // Declared in dependency order; destroyed in reverse.
   trace::metrics::Registry registry;
+  std::unique_ptr<trace::anchor::EthChainClient> chain;
   std::unique_ptr<trace::anchor::Anchorer> anchorer;
-  if (flags.Get("chain-rpc").empty() || flags.Get("contract").empty()) {
-    trace::log::Info("anchoring disabled: TRACE_CHAIN_RPC and TRACE_CONTRACT are not both set; "
-                     "sequencing and checkpoints only");
+  if (flags.Get("chain-rpc").empty() || flags.Get("contract").empty() || flags.Get("anchor-key-file").empty()) {
+    trace::log::Info("anchoring disabled: TRACE_CHAIN_RPC, TRACE_CONTRACT and TRACE_ANCHOR_KEY_FILE are not all "
+                     "set; sequencing and checkpoints only");
   } else {
-    // TODO(chain): build trace::chain's JSON-RPC ChainClient here and wrap it in a ChainAnchorer.
-    trace::log::Warn("anchoring disabled: this build has no chain client yet; sequencing and checkpoints only",
-                     {{"chain_rpc", flags.Get("chain-rpc")}, {"contract", flags.Get("contract")}});
+    if (*confirmations < 1 || *gas_limit < 21000) {
+      std::cerr << "trace-anchor: --confirmations must be at least 1 and --gas-limit at least 21000\n";
+      return 2;
+    }
+    trace::anchor::EthChainClientOptions chain_options{.rpc_url = flags.Get("chain-rpc"),
+                                                       .contract = flags.Get("contract"),
+                                                       .key_file = flags.Get("anchor-key-file"),
+                                                       .gas_limit = static_cast<uint64_t>(*gas_limit)};
+    // The node may come up after this service: wait for it (the chain id is needed to sign).
+    auto client = trace::anchor::EthChainClient::Create(chain_options);
+    for (bool said = false; !client; client = trace::anchor::EthChainClient::Create(chain_options)) {
+      if (client.error().code() != trace::StatusCode::kUnavailable) {
+        trace::log::Error("cannot set up the chain client", {{"error", client.error().ToString()}});
+        return 1;
+      }
+      if (!said) {
+        trace::log::Warn("waiting for the chain node", {{"error", client.error().ToString()}});
+        said = true;
+      }
+      timespec wait{2, 0};
+      if (sigtimedwait(&signals, nullptr, &wait) > 0) return 0;
+    }
+    chain = std::move(*client);
+    anchorer = std::make_unique<trace::anchor::ChainAnchorer>(
+        *chain, trace::anchor::ChainAnchorerOptions{.confirmations = static_cast<uint64_t>(*confirmations)});
+    trace::log::Info("anchoring enabled", {{"chain_id", chain->chain_id()},
+                                           {"contract", chain->contract()},
+                                           {"sender", chain->sender()},
+                                           {"confirmations", *confirmations}});
   }
   trace::anchor::ServiceOptions options{
       .db_url = flags.Get("db-url"),
       .sequencer = {.batch_size = static_cast<int>(*batch)},
       .checkpoint_interval = std::chrono::milliseconds(*interval),
+      .anchor_interval = std::chrono::milliseconds(*anchor_interval),
       .idle_poll = std::chrono::milliseconds(*poll),
   };
   trace::anchor::AnchorService service(options, *keys, anchorer.get(), registry);

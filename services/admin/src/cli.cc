@@ -6,6 +6,7 @@
 
 #include <boost/json.hpp>
 
+#include "audit.h"
 #include "chain.h"
 #include "commands.h"
 #include "trace/common/config.h"
@@ -25,7 +26,9 @@ constexpr const char* kCommands =
     "  device register ORG DEVICE --public-key KEY  register a device (base64url Ed25519 key) and its broker login\n"
     "  device revoke ORG DEVICE                     revoke a device and disable its broker login\n"
     "  keys                                         print the platform keys document, creating the keys once\n"
-    "  chain deploy --rpc URL --key-file FILE       deploy the TraceAnchor contract; the key's account owns it\n";
+    "  chain deploy --rpc URL --key-file FILE       deploy the TraceAnchor contract; the key's account owns it\n"
+    "  audit [--rpc URL --contract ADDRESS]         re-check every envelope, leaf, node, checkpoint and anchor\n"
+    "                                               (against rootAt on the chain); exit 1 on any problem\n";
 
 void DeclareFlags(Flags& flags) {
   flags.AddBool("json", "", "print exactly one JSON object on stdout");
@@ -40,6 +43,7 @@ void DeclareFlags(Flags& flags) {
   flags.Add("keys-dir", "TRACE_KEYS_DIR", "", "folder of log.key and receipt.key (mode 0700)");
   flags.Add("rpc", "TRACE_CHAIN_RPC", "", "chain JSON-RPC URL, http://host:port (chain deploy)");
   flags.Add("key-file", "TRACE_ANCHOR_KEY_FILE", "", "secp256k1 key of the deploying account, hex, mode 0600");
+  flags.Add("contract", "TRACE_CONTRACT", "", "TraceAnchor address (audit)");
   flags.Add("chain-timeout-ms", "TRACE_CHAIN_TIMEOUT_MS", "60000", "how long chain deploy waits for the receipt");
   flags.Add("log-name", "TRACE_LOG_NAME", std::string(kDefaultLogName), "the log's name in checkpoints");
 }
@@ -153,6 +157,29 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
     return report(args.error(), 2);
   }
   json = flags.GetBool("json");
+  if (!args->empty() && (*args)[0] == "audit") {
+    if (args->size() != 1) return report(Usage("usage: trace-admin audit [--rpc URL --contract ADDRESS] [--json]"), 2);
+    auto summary = AuditCommand({.db_url = flags.Get("db-url"),
+                                 .rpc_url = flags.Get("rpc"),
+                                 .contract = flags.Get("contract"),
+                                 .log_name = flags.Get("log-name")},
+                                err);
+    if (!summary) return report(summary.error(), summary.error().code() == StatusCode::kInvalidArgument ? 2 : 1);
+    const auto& problems = summary->at("problems").as_array();
+    if (json) {
+      out << boost::json::serialize(*summary) << "\n";
+    } else {
+      for (const char* k : {"envelopes", "leaves", "nodes", "checkpoints", "anchors", "chain"}) {
+        out << k << ": " << boost::json::serialize(summary->at(k)) << "\n";
+      }
+      out << "problems: " << problems.size() << "\n";
+      for (const auto& p : problems) {
+        out << "  " << p.at("table").as_string().c_str() << " " << p.at("key").as_string().c_str() << ": "
+            << p.at("what").as_string().c_str() << "\n";
+      }
+    }
+    return problems.empty() ? 0 : 1;
+  }
   auto result = Dispatch(flags, *args);
   if (!result) return report(result.error(), result.error().code() == StatusCode::kInvalidArgument ? 2 : 1);
   if (json) {

@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# The demo: builds, brings the whole stack up (PostgreSQL, Mosquitto, anvil, migrations, and
-# the project's services as they come to exist) and says how to reach each server.
+# The demo, farm to shelf: builds, brings the whole stack up on loopback (PostgreSQL, Mosquitto,
+# anvil with the TraceAnchor contract, trace-gateway, trace-anchor, trace-api), registers the
+# organizations and devices of the simulator's rice and medicine scenarios, publishes their
+# signed EPCIS events through the real broker and gateway, waits until every envelope is
+# anchored on the chain, then prints for a bag of rice and a box of medicine the QR code, its
+# link, and what trace-verify says of it.
 #
-#   deploy/demo.sh          runs until Ctrl-C, then takes the stack down
-#   deploy/demo.sh --once   checks that every server answers, takes the stack down, and exits
-#                           0 only when every check passed (for CI)
+#   deploy/demo.sh          then keeps a few devices publishing live readings until Ctrl-C,
+#                           and takes everything down
+#   deploy/demo.sh --once   exits after the checks: 0 only when every one passed (for CI)
 #
 # The stack lives in ${TRACE_DEMO_DIR:-ROOT/.demo}, emptied first. TRACE_DEMO_NO_BUILD=1 skips
 # deploy/build.sh (when ./build is already up to date).
@@ -33,6 +37,7 @@ stopped=0
 sleeper=""
 stop_stack() {
   [[ -z $sleeper ]] || kill "$sleeper" 2>/dev/null || true
+  [[ -z $sleeper ]] || wait "$sleeper" 2>/dev/null || true
   ((stopped)) && return 0
   stopped=1
   "$root/deploy/stack.sh" down "$dir"
@@ -43,34 +48,10 @@ trap stop_stack EXIT
 "$root/deploy/stack.sh" up "$dir" --services
 # shellcheck disable=SC1091
 source "$dir/env"
+bin=$root/build/bin
 mqtt_port=${TRACE_MQTT_URL##*:}
+sim=("$bin/trace-devicesim" --state-dir "$dir/devices" --keys-dir "$TRACE_KEYS_DIR" --mqtt-url "$TRACE_MQTT_URL")
 
-cat <<EOF
-
-== trace demo stack in $dir ==
-Environment ($dir/env; \`source\` it to use the commands below):
-$(sed 's/^/  /' "$dir/env")
-
-PostgreSQL:  psql "$TRACE_DB_URL"
-Mosquitto:   mosquitto_sub -h 127.0.0.1 -p $mqtt_port -u "$TRACE_MQTT_GATEWAY_USERNAME" -P "$TRACE_MQTT_GATEWAY_PASSWORD" \\
-               -V mqttv5 -t '\$share/trace-gateways/trace/v1/+/+/up' -v
-             admin: mosquitto_ctrl -h 127.0.0.1 -p $mqtt_port -u "$TRACE_MQTT_ADMIN_USERNAME" -P "$TRACE_MQTT_ADMIN_PASSWORD" dynsec listClients
-anvil:       curl -s -H 'content-type: application/json' \\
-               -d '{"jsonrpc":"2.0","id":1,"method":"eth_blockNumber","params":[]}' $TRACE_CHAIN_RPC
-Logs:        $dir/logs/
-EOF
-
-if ((once == 0)); then
-  echo
-  echo "Running; Ctrl-C takes the stack down."
-  while :; do
-    sleep 3600 &
-    sleeper=$!
-    wait "$sleeper" || true
-  done
-fi
-
-# --once: every server must answer.
 failed=0
 check() {
   local what=$1
@@ -82,54 +63,76 @@ check() {
     failed=$((failed + 1))
   fi
 }
+sql() { psql "$TRACE_DB_URL" -X -qtAc "$1"; }
 
-check_postgres() {
-  [[ $(psql "$TRACE_DB_URL" -X -tAc 'select 1' 2>&1) == 1 ]]
+# 1. The supply chains: organizations and devices registered through trace-admin, every
+#    envelope signed on the device, published over MQTT, answered with a signed receipt.
+for scenario in rice medicine; do
+  echo "== scenario $scenario"
+  check "scenario $scenario: every envelope accepted" \
+    "${sim[@]}" scenario "$scenario" --register --log-level warn
+done
+
+# 2. Every stored envelope in the log and covered by a confirmed anchor on the chain.
+anchored() {
+  [[ $(sql "select (select count(*) from envelopes) > 0 and
+                   (select count(*) from envelopes) <=
+                   coalesce((select max(tree_size) from anchors where state = 'confirmed'), 0)") == t ]]
 }
-
-check_mqtt_round_trip() {
-  local topic="trace/v1/demo/check/up" payload="demo-$RANDOM-$RANDOM" out
-  # The gateway subscribes (live); a short-lived device created for the check publishes until
-  # the message arrives.
-  local ctrl=(mosquitto_ctrl -h 127.0.0.1 -p "$mqtt_port" -u "$TRACE_MQTT_ADMIN_USERNAME"
-    -P "$TRACE_MQTT_ADMIN_PASSWORD" dynsec)
-  local pass
-  pass=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
-  {
-    "${ctrl[@]}" createRole device:demo/check
-    "${ctrl[@]}" addRoleACL device:demo/check publishClientSend "$topic" allow
-    "${ctrl[@]}" createClient demo/check -p "$pass"
-    "${ctrl[@]}" addClientRole demo/check device:demo/check
-  } >/dev/null 2>&1
-  mosquitto_sub -h 127.0.0.1 -p "$mqtt_port" -u "$TRACE_MQTT_GATEWAY_USERNAME" -P "$TRACE_MQTT_GATEWAY_PASSWORD" \
-    -V mqttv5 -q 1 -t "\$share/trace-gateways/trace/v1/+/+/up" -C 1 -W 10 >"$dir/mqtt-check.out" 2>&1 &
-  local sub=$!
-  for _ in $(seq 1 40); do
-    mosquitto_pub -h 127.0.0.1 -p "$mqtt_port" -u demo/check -P "$pass" -V mqttv5 -q 1 -t "$topic" -m "$payload" \
-      >/dev/null 2>&1 || true
-    kill -0 "$sub" 2>/dev/null || break
-    sleep 0.25
+wait_anchored() {
+  local deadline=$((SECONDS + 120))
+  until anchored; do
+    ((SECONDS < deadline)) || return 1
+    sleep 1
   done
-  wait "$sub" || true
-  out=$(cat "$dir/mqtt-check.out")
-  "${ctrl[@]}" deleteClient demo/check >/dev/null 2>&1 || true
-  "${ctrl[@]}" deleteRole device:demo/check >/dev/null 2>&1 || true
-  [[ $out == "$payload" ]]
 }
+check "every envelope anchored on the chain" wait_anchored
+echo "      $(sql "select count(*) from envelopes") envelopes; newest anchor: tree size" \
+  "$(sql "select max(tree_size) from anchors where state = 'confirmed'"), tx" \
+  "$(sql "select tx_hash from anchors where state = 'confirmed' order by tree_size desc limit 1")"
 
-check_anvil() {
-  curl -sS -m 5 -H 'content-type: application/json' \
-    -d '{"jsonrpc":"2.0","id":1,"method":"eth_blockNumber","params":[]}' "$TRACE_CHAIN_RPC" |
-    grep -q '"result":"0x'
+# 3. What a consumer scans: a bag of rice at a shop, a box of medicine at the pharmacy.
+show_product() {
+  local label=$1 epc=$2 gtin serial link out rc=0
+  IFS='|' read -r gtin serial < <(sql "select gtin, serial from event_keys where value = '$epc' and gtin is not null limit 1")
+  if [[ -z $gtin || -z $serial ]]; then
+    echo "      no events name $epc"
+    return 1
+  fi
+  link=$(curl -fsS -H 'Accept: application/json' "$TRACE_API_URL/01/$gtin/21/$serial" | jq -r .link) || return 1
+  echo
+  echo "== $label"
+  qrencode -t ANSIUTF8 -m 2 "$link"
+  echo "link:          $link   (a browser gets the consumer page, an API client the trace document)"
+  out=$("$bin/trace-verify" "$link" --api-base "$TRACE_API_URL" --chain-rpc "$TRACE_CHAIN_RPC" \
+    --contract "$TRACE_CONTRACT" --cache-dir "$dir/verify-cache" 2>&1) || rc=$?
+  echo "trace-verify:  $(tail -n 1 <<<"$out")"
+  ((rc == 0))
 }
+check "bag of rice verified" show_product "a 5 kg bag of jasmine rice" "urn:epc:id:sgtin:8850456.000021.100041"
+check "box of medicine verified" show_product "a box of chlorambucil 2 mg tablets" "urn:epc:id:sgtin:4098765.000233.K7310001"
 
-echo
-check "PostgreSQL answers select 1" check_postgres
-check "MQTT round trip device -> gateway (\$share subscription)" check_mqtt_round_trip
-check "anvil answers eth_blockNumber" check_anvil
-stop_stack
+cat <<EOF
+
+== the stack ($dir; \`source $dir/env\` to use these)
+API:         $TRACE_API_URL   (keys: /api/v1/keys, checkpoint: /api/v1/checkpoint, anchors: /api/v1/anchors)
+PostgreSQL:  psql "$TRACE_DB_URL"
+Mosquitto:   mosquitto_sub -h 127.0.0.1 -p $mqtt_port -u "\$TRACE_MQTT_GATEWAY_USERNAME" -P "\$TRACE_MQTT_GATEWAY_PASSWORD" -V mqttv5 -t 'trace/v1/+/+/receipt' -v
+anvil:       $TRACE_CHAIN_RPC   (TraceAnchor at $TRACE_CONTRACT)
+Logs:        $dir/logs/
+EOF
+
 if ((failed)); then
-  echo "demo: $failed check(s) failed; logs kept in $dir/logs" >&2
+  echo "demo: $failed check(s) failed; logs in $dir/logs" >&2
   exit 1
 fi
 echo "demo: every check passed"
+((once == 0)) || exit 0
+
+# Live: a few devices keep publishing readings (one envelope a second) until Ctrl-C.
+echo
+echo "Devices publishing live readings; Ctrl-C stops everything."
+"${sim[@]}" load --register --org demo-live --devices 3 --rate 1 --readings 5 --duration 31536000 \
+  --log-level warn >"$dir/logs/live-load.log" 2>&1 &
+sleeper=$!
+wait "$sleeper" || true

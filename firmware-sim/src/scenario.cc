@@ -274,6 +274,18 @@ Plan RiceScenario(TimePoint end) {
       for (int b = 1; b <= 40; ++b) {
         pallet_bags[p].push_back(boost::json::value(mill.Sgtin(kBag5, std::to_string(100000 + p * 40 + b))));
       }
+      // The bags are filled from the rice lot: commissioning them with the lot number in ilmd
+      // is what ties a bag's serial (the consumer's QR code) to the lot and its history.
+      object fill = Base("ObjectEvent", milled + hours(4) + minutes(25 * p) - minutes(5), kTz);
+      fill["epcList"] = pallet_bags[p];
+      fill["action"] = "ADD";
+      fill["bizStep"] = "commissioning";
+      fill["disposition"] = "active";
+      fill["readPoint"] = Id(mill_pack);
+      fill["bizLocation"] = Id(mill_site);
+      fill["ilmd"] = object{{"cbvmda:lotNumber", rice_lot},
+                            {"cbvmda:bestBeforeDate", T(milled + days(365)).substr(0, 10)}};
+      events.push_back(std::move(fill));
       object e = Base("AggregationEvent", milled + hours(4) + minutes(25 * p), kTz);
       e["parentID"] = pallets[p];
       e["childEPCs"] = pallet_bags[p];
@@ -284,7 +296,7 @@ Plan RiceScenario(TimePoint end) {
       e["bizLocation"] = Id(mill_site);
       events.push_back(std::move(e));
     }
-    plan.steps.push_back({"mun-river-mill", "packing-line-1", "5 kg bags packed onto two pallets", events});
+    plan.steps.push_back({"mun-river-mill", "packing-line-1", "5 kg bags filled from the rice lot and packed onto two pallets", events});
   }
   TimePoint shipped = milled + days(1) + hours(2);
   plan.steps.push_back({"mun-river-mill", "dispatch-dock", "pallets shipped to the distributor",

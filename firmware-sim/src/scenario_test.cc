@@ -118,8 +118,14 @@ std::vector<boost::json::object> Find(const Plan& plan, std::string_view type, s
 
 TEST(RiceScenario, FollowsTheChainFromFieldToShop) {
   Plan plan = RiceScenario(kEnd);
-  auto harvest = Find(plan, "ObjectEvent", "commissioning");
+  // Commissioning: the harvest (a paddy lot, by quantity), then the bags of each pallet
+  // (serials, filled from the rice lot).
+  auto commissioning = Find(plan, "ObjectEvent", "commissioning");
+  ASSERT_EQ(commissioning.size(), 3u);
+  std::vector<boost::json::object> harvest, bag_fills;
+  for (auto& e : commissioning) (e.contains("epcList") ? bag_fills : harvest).push_back(e);
   ASSERT_EQ(harvest.size(), 1u);
+  ASSERT_EQ(bag_fills.size(), 2u);
   EXPECT_EQ(harvest[0].at("action"), "ADD");
   const auto& ilmd = harvest[0].at("ilmd").as_object();
   EXPECT_EQ(ilmd.at("trace:variety"), "Khao Dawk Mali 105 (Hom Mali)");
@@ -141,6 +147,11 @@ TEST(RiceScenario, FollowsTheChainFromFieldToShop) {
   auto bag = gs1::ProductKeyFromEpc(packing[0].at("childEPCs").at(0).as_string());
   ASSERT_TRUE(bag);
   EXPECT_EQ(bag->gtin, rice_key->gtin) << "the bags are the milled product";
+  // Every packed bag was first commissioned with the rice lot's number.
+  for (size_t p = 0; p < 2; ++p) {
+    EXPECT_EQ(bag_fills[p].at("ilmd").at("cbvmda:lotNumber").as_string(), rice_key->lot);
+    EXPECT_EQ(bag_fills[p].at("epcList"), packing[p].at("childEPCs"));
+  }
 
   auto shipping = Find(plan, "ObjectEvent", "shipping");
   auto receiving = Find(plan, "ObjectEvent", "receiving");

@@ -374,7 +374,10 @@ Result<boost::json::object> BuildTrace(pqxx::transaction_base& tx, const gs1::Di
   doc["product"] = lot_gtin == link.gtin ? lot_trace["product"] : Product(ctx, link.gtin, item_events);
   doc["lot"] = *lot;
   if (lot_gtin != link.gtin) doc["lotGtin"] = lot_gtin;
-  doc["link"] = LinkOf(options, link.gtin, link.lot, link.serial);
+  // The canonical link names the lot when the item belongs to a lot of its own GTIN (AI 10
+  // qualifies AI 01); a bag of another product's bulk lot keeps its GTIN + serial only.
+  const std::optional<std::string> link_lot = lot_gtin == link.gtin ? lot : link.lot;
+  doc["link"] = LinkOf(options, link.gtin, link_lot, link.serial);
   doc["events"] = lot_trace["events"];
   doc["aggregations"] = lot_trace["aggregations"];
   doc["sensors"] = lot_trace["sensors"];
@@ -386,7 +389,7 @@ Result<boost::json::object> BuildTrace(pqxx::transaction_base& tx, const gs1::Di
     for (const auto& e : item_events) events.push_back(EventEntry(ctx, e));
     doc["serial"] = *link.serial;
     doc["item"] = json::object{{"serial", *link.serial},
-                               {"link", LinkOf(options, link.gtin, link.lot, link.serial)},
+                               {"link", LinkOf(options, link.gtin, link_lot, link.serial)},
                                {"events", std::move(events)},
                                {"aggregations", Aggregations(item_events)}};
   }

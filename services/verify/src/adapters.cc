@@ -1,20 +1,38 @@
 #include "adapters.h"
 
 #include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <thread>
 
 #include "trace/common/anchor_contract.h"
 
 namespace trace::verify {
 
 Result<std::string> HttpFetcher::Get(const std::string& url, std::string_view accept) {
-  auto res = http_.Get(url, {{"Accept", std::string(accept)}});
-  if (!res) return Fail(res.error());
-  const unsigned s = res->status;
-  if (s == 200) return std::move(res->body);
-  const std::string what = "GET " + url + ": HTTP " + std::to_string(s);
-  if (s == 404 || s == 410) return Fail(NotFound(what));
-  if (s >= 500 || s == 429) return Fail(Unavailable(what));
-  return Fail(InvalidArgument(what));
+  // A public server limits each client's rate (429) or sheds load (503). Both say when to come
+  // back in Retry-After; a verifier that makes two requests an event honours it, a few times,
+  // for a few seconds each, before calling the server unreachable.
+  constexpr int kMaxWaits = 8;
+  constexpr int kMaxWaitSeconds = 5;
+  for (int attempt = 0;; ++attempt) {
+    auto res = http_.Get(url, {{"Accept", std::string(accept)}});
+    if (!res) return Fail(res.error());
+    const unsigned s = res->status;
+    if (s == 200) return std::move(res->body);
+    const std::string what = "GET " + url + ": HTTP " + std::to_string(s);
+    if (s == 404 || s == 410) return Fail(NotFound(what));
+    if (s == 429 || s == 503) {
+      auto after = res->Header("Retry-After");
+      int seconds = after ? std::atoi(after->c_str()) : 1;
+      if (attempt < kMaxWaits && after && seconds >= 0 && seconds <= kMaxWaitSeconds) {
+        std::this_thread::sleep_for(std::chrono::seconds(std::max(seconds, 1)));
+        continue;
+      }
+    }
+    if (s >= 500 || s == 429) return Fail(Unavailable(what));
+    return Fail(InvalidArgument(what));
+  }
 }
 
 Result<std::unique_ptr<EthChainReader>> EthChainReader::Create(std::string_view rpc_url,

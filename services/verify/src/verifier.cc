@@ -582,7 +582,9 @@ class Verification {
 Result<Report> Verify(std::string_view link, Fetcher& fetcher, ChainReader& chain, const VerifyOptions& options) {
   auto parsed = gs1::ParseDigitalLinkUri(link);
   if (!parsed) return Fail(parsed.error().WithContext("link"));
-  if (!parsed->lot) return Fail(InvalidArgument("link: names no lot (/10/...); trace-verify checks a lot's trace"));
+  if (!parsed->lot && !parsed->serial) {
+    return Fail(InvalidArgument("link: names neither a lot (/10/...) nor a serial (/21/...)"));
+  }
   auto uri = boost::urls::parse_uri(link);
   if (!uri) return Fail(InvalidArgument("link: not a URI"));
   std::string base;

@@ -26,6 +26,7 @@ if (!mode || !url || !screenshot) {
   process.exit(2);
 }
 
+fs.rmSync(screenshot.replace(/\.png$/, '-failed.png'), { force: true });
 const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'trace-page-chromium-'));
 const context = await chromium.launchPersistentContext(profile, {
   executablePath: '/usr/bin/chromium',
@@ -149,6 +150,14 @@ try {
   fs.mkdirSync(path.dirname(screenshot), { recursive: true });
   await page.screenshot({ path: screenshot, fullPage: true });
   await page.screenshot({ path: screenshot.replace(/\.png$/, '-top.png') });
+  // Close-ups to look at: the chart, and the first failed step with its checks.
+  if (mode !== 'nojs' && (await page.locator('#temperatures figure').count())) {
+    await page.locator('#temperatures').screenshot({ path: screenshot.replace(/\.png$/, '-chart.png') });
+  }
+  if (mode === 'tampered') {
+    await page.locator(`li.event-check[data-envelope="${envelopeId}"]`).first()
+      .screenshot({ path: screenshot.replace(/\.png$/, '-failed-checks.png') });
+  }
   const unexpected = problems.filter((p) => !(mode === 'tampered' && /FAILED/.test(p)));
   assert.deepEqual(unexpected, [], 'console errors');
   console.log('PAGE OK ' + JSON.stringify(result));

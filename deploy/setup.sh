@@ -15,6 +15,8 @@ debs=(
   postgresql postgresql-contrib mosquitto mosquitto-clients
   # tools the tests and the demo use
   curl jq procps iproute2 zbar-tools qrencode openssl ca-certificates
+  # the consumer page's browser tests (driven by playwright-core from deploy/package.json)
+  chromium
 )
 
 # Node.js only when there is none: a machine may carry another packaging of it

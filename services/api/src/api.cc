@@ -87,6 +87,9 @@ Api::Api(ApiOptions options, DbPool& pool, Metrics& metrics, std::function<int()
   add("/api/v1/keys", true, &Api::Keys);
   add("/api/v1/epcis/events", true, &Api::Epcis);
   add("/api/v1/lots/{gtin}/{lot}/readings", true, &Api::Readings);
+  // The page's scripts and style: cheap and immutable, so not rate limited (a
+  // page view needs them all at once).
+  add("/static/{file}", false, &Api::Static);
   add("/healthz", false, &Api::Healthz);
   add("/metrics", false, &Api::MetricsRoute);
 }
@@ -256,6 +259,9 @@ void Api::DigitalLink(const HttpRequest& req, const Params&, Reply reply) {
       } else {
         res.body = RenderTracePage(*trace);
         res.Set("Content-Type", "text/html; charset=utf-8");
+        res.Set("Content-Security-Policy", std::string(PageContentSecurityPolicy()));
+        res.Set("X-Content-Type-Options", "nosniff");
+        res.Set("Referrer-Policy", "no-referrer");
       }
     } else {
       // The product must exist for its links to.
@@ -489,6 +495,18 @@ void Api::Readings(const HttpRequest&, const Params& p, Reply reply) {
     res.Set("Cache-Control", "public, max-age=60");
     return res;
   });
+}
+
+void Api::Static(const HttpRequest&, const Params& p, Reply reply) {
+  auto asset = FindStaticAsset(p.at("file"));
+  if (!asset) return reply(Problem(404, "no file " + p.at("file")));
+  HttpResponse res;
+  res.body = std::string(asset->body);
+  res.Set("Content-Type", std::string(asset->content_type));
+  res.Set("ETag", asset->etag);
+  res.Set("Cache-Control", kImmutable);
+  res.Set("X-Content-Type-Options", "nosniff");
+  reply(std::move(res));
 }
 
 // ---------------------------------------------------------------------------

@@ -12,6 +12,7 @@
 //   /api/v1/keys                        log and receipt public keys
 //   /api/v1/epcis/events?...            EPCIS 2.0 query (epcis_query.h)
 //   /api/v1/lots/{gtin}/{lot}/readings  every sensor reading of a lot
+//   /static/{hashed name}               the page's CSS and scripts (html_page.h)
 //   /healthz, /metrics                  operations (not rate limited)
 //
 // Thread-safe: Handle is called from the I/O threads concurrently.
@@ -71,6 +72,7 @@ class Api {
   void Keys(const HttpRequest& req, const Params& p, Reply reply);
   void Epcis(const HttpRequest& req, const Params& p, Reply reply);
   void Readings(const HttpRequest& req, const Params& p, Reply reply);
+  void Static(const HttpRequest& req, const Params& p, Reply reply);
   void Healthz(const HttpRequest& req, const Params& p, Reply reply);
   void MetricsRoute(const HttpRequest& req, const Params& p, Reply reply);
 

@@ -384,6 +384,16 @@ Result<boost::json::object> BuildTrace(pqxx::transaction_base& tx, const gs1::Di
   doc["inputs"] = lot_trace["inputs"];
   if (lot_trace.contains("truncated")) doc["truncated"] = true;
   doc["checkpoint"] = checkpoint;
+  {
+    pqxx::result r = tx.exec_params(
+        "SELECT to_char(recalled_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), recall_reason "
+        "FROM lots WHERE gtin = $1 AND lot = $2 AND recalled_at IS NOT NULL",
+        lot_gtin, *lot);
+    doc["recall"] = r.empty() ? json::value(nullptr)
+                              : json::value(json::object{{"at", r[0][0].as<std::string>()},
+                                                         {"reason", r[0][1].is_null() ? json::value(nullptr)
+                                                                                      : json::value(r[0][1].as<std::string>())}});
+  }
   if (link.serial) {
     json::array events;
     for (const auto& e : item_events) events.push_back(EventEntry(ctx, e));

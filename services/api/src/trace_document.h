@@ -11,7 +11,8 @@
 //    shipping), one hop.
 // `inputs` follows TransformationEvents upstream: an event whose output lists
 // the lot brings each input lot's own trace, recursively, cycle-safe and cut at
-// TraceOptions::max_depth (then "truncated": true).
+// TraceOptions::max_depth (then "truncated": true). `recall` is {"at", "reason"}
+// when the lot is recalled (lots.recalled_at), else null.
 //
 // Functions run on a DbPool thread with that thread's transaction. Thread-compatible.
 #pragma once

@@ -1,6 +1,8 @@
 #include "adapters.h"
 
 #include <algorithm>
+#include <chrono>
+#include <thread>
 
 #include "trace/common/anchor_contract.h"
 
@@ -8,6 +10,19 @@ namespace trace::verify {
 
 Result<std::string> HttpFetcher::Get(const std::string& url, std::string_view accept) {
   auto res = http_.Get(url, {{"Accept", std::string(accept)}});
+  // A rate-limited server (trace-api answers 429 + Retry-After past 20 requests/s per client)
+  // is asked again after the wait it names, at most 3 s each time and 5 times in all.
+  for (int retry = 0; res && res->status == 429 && retry < 5; ++retry) {
+    int wait_s = 1;
+    if (auto after = res->Header("Retry-After")) {
+      try {
+        wait_s = std::clamp(std::stoi(*after), 1, 3);
+      } catch (const std::exception&) {  // an HTTP date or garbage: the default wait
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::seconds(wait_s));
+    res = http_.Get(url, {{"Accept", std::string(accept)}});
+  }
   if (!res) return Fail(res.error());
   const unsigned s = res->status;
   if (s == 200) return std::move(res->body);

@@ -17,6 +17,8 @@ debs=(
   curl jq procps iproute2 zbar-tools qrencode openssl ca-certificates
   # the consumer page's browser tests (driven by playwright-core from deploy/package.json)
   chromium
+  # benchmarks (bench/*.sh): load generator and the static-file baseline
+  wrk nginx
 )
 
 # Node.js only when there is none: a machine may carry another packaging of it
@@ -38,6 +40,7 @@ if ((${#missing[@]})); then
   # starts its own on free loopback ports, so stop the system ones if they came up.
   if command -v service >/dev/null 2>&1; then
     $SUDO service mosquitto stop >/dev/null 2>&1 || true
+    $SUDO service nginx stop >/dev/null 2>&1 || true
   fi
 fi
 

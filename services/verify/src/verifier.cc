@@ -444,7 +444,12 @@ class Verification {
       return r;
     }
 
-    auto doc = FetchJson(base_ + "/api/v1/envelopes/" + *id, "application/json");
+    // One fetch per envelope, however many of its events the trace shows.
+    auto cached = envelope_docs_.find(*id);
+    if (cached == envelope_docs_.end()) {
+      cached = envelope_docs_.emplace(*id, FetchJson(base_ + "/api/v1/envelopes/" + *id, "application/json")).first;
+    }
+    const Result<json::object>& doc = cached->second;
     if (!doc) {
       Record(doc.error().WithContext("envelope " + *id), r.failures, r.unavailable);
       return r;
@@ -573,6 +578,7 @@ class Verification {
   std::string note_;
   std::optional<uint64_t> chain_id_;
   std::map<uint64_t, Hash> chain_roots_;
+  std::map<std::string, Result<json::object>> envelope_docs_;  // by envelope id
   std::map<std::tuple<uint64_t, std::string, uint64_t, std::string>, Status> consistency_;
   std::set<std::string> visited_;
 };

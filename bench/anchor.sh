@@ -5,19 +5,30 @@
 #   PostgreSQL; accepted -> anchored latency p50/p99 with anvil's 1 s blocks; gas per anchor
 #   and per envelope; trace-anchor RSS at 1M leaves (and 10M with --full).
 #
-#   bench/anchor.sh [--full]
+#   bench/anchor.sh [--full | --latency]
+# --latency: only sequencing, latency and gas (no Merkle core, no RSS). The stack's
+# configuration is used (DIR/env: TRACE_CHAIN_CONFIRMATIONS=1); a TRACE_CHAIN_CONFIRMATIONS or
+# TRACE_ANCHOR_MAX_IN_FLIGHT set by the caller wins, for comparisons.
 # Builds merkle_bench (TRACE_BUILD_BENCH=ON in build/), installs bench/node_modules
 # (merkletreejs, from bench/package-lock.json), starts its own stack in a temporary directory.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
-full=0
-[[ ${1:-} == --full ]] && full=1
+full=0 latency_only=0
+case ${1:-} in
+  --full) full=1 ;;
+  --latency) latency_only=1 ;;
+  "") ;;
+  *) echo "usage: bench/anchor.sh [--full | --latency]" >&2; exit 2 ;;
+esac
+caller_confirmations=${TRACE_CHAIN_CONFIRMATIONS:-}
+caller_in_flight=${TRACE_ANCHOR_MAX_IN_FLIGHT:-}
 
 cmake -S "$root" -B "$root/build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DTRACE_BUILD_BENCH=ON >/dev/null
 cmake --build "$root/build" -j2 --target merkle_bench trace-anchor trace-admin >/dev/null
 [[ -d $here/node_modules/merkletreejs ]] || (cd "$here" && npm ci --no-audit --no-fund >/dev/null)
 
+if ((!latency_only)); then
 echo "== Merkle core, 1,000,000 leaves"
 cpp=$("$root/build/bench/merkle_bench" --benchmark_format=json 2>/dev/null)
 js=$(node "$here/merkle.js" 1000000)
@@ -34,6 +45,7 @@ awk -v c="$build_lps" -v j="$js_lps" -v s="$sha_hps" -v p="$proof_us" -v jp="$js
   printf "merkletreejs 0.6:   %.0f leaves/s; trace is %.1f x (target >= 5)\n", j, c / j
   printf "inclusion proof + verify: trace %.1f us, merkletreejs %.1f us\n", p, jp }'
 [[ $cpp_root == "$js_root" ]] && echo "roots agree: $cpp_root" || echo "ROOTS DIFFER: trace $cpp_root merkletreejs $js_root"
+fi
 
 echo "== trace-anchor with PostgreSQL and anvil"
 dir=$(mktemp -d /tmp/trace-bench-XXXXXX)
@@ -49,6 +61,8 @@ set -a
 # shellcheck disable=SC1091
 source "$dir/env"
 set +a
+[[ -n $caller_confirmations ]] && export TRACE_CHAIN_CONFIRMATIONS=$caller_confirmations
+[[ -n $caller_in_flight ]] && export TRACE_ANCHOR_MAX_IN_FLIGHT=$caller_in_flight
 "$root/build/bin/trace-admin" keys >/dev/null
 q() { psql "$TRACE_DB_URL" -XqtAc "$1"; }
 q "INSERT INTO organizations (id, name) VALUES ('bench', 'Bench');
@@ -64,8 +78,13 @@ insert() {
 leaves() { q "SELECT count(*) FROM log_leaves"; }
 rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$anchor_pid/status"; }
 hwm_kb() { awk '/VmHWM/ {print $2}' "/proc/$anchor_pid/status"; }
-"$root/build/bin/trace-anchor" --batch-size 5000 >"$dir/logs/anchor-bench.log" 2>&1 &
-anchor_pid=$!
+# trace-anchor as the stack runs it: its defaults plus DIR/env (TRACE_CHAIN_CONFIRMATIONS=1 on anvil).
+start_anchor() {
+  "$root/build/bin/trace-anchor" --batch-size 5000 >>"$dir/logs/anchor-bench.log" 2>&1 &
+  anchor_pid=$!
+}
+start_anchor
+echo "confirmations: ${TRACE_CHAIN_CONFIRMATIONS:-2 (default)}; at most ${TRACE_ANCHOR_MAX_IN_FLIGHT:-3 (default)} anchors in flight; anvil block time 1 s"
 
 # Sequencing + integration: 200,000 envelopes stored at once, time until all are leaves.
 n=200000
@@ -92,21 +111,73 @@ q "SELECT 'accepted -> anchored over ' || count(*) || ' envelopes: p50 ' || roun
    FROM (SELECT extract(epoch FROM (SELECT min(a.confirmed_at) FROM anchors a WHERE a.state = 'confirmed'
                                     AND a.tree_size > l.leaf_index) - e.received_at) AS lat
          FROM envelopes e JOIN log_leaves l ON l.envelope_id = e.id WHERE e.seq > $mark) x"
+q "SELECT 'anchors sent while an earlier one was not yet confirmed (pipelined): ' || count(*) FILTER (WHERE EXISTS
+     (SELECT 1 FROM anchors b WHERE b.id < a.id AND b.confirmed_at > a.submitted_at)) || ' of ' || count(*)
+   FROM anchors a WHERE state = 'confirmed'"
 q "SELECT 'gas: ' || round(avg(gas_used)) || ' per anchor over ' || count(*) || ' anchors; ' ||
           round(sum(gas_used)::numeric / max(tree_size), 3) || ' per envelope over ' || max(tree_size) || ' envelopes'
    FROM anchors WHERE state = 'confirmed'"
 
-# RSS as the log grows: 1M leaves (10M with --full).
+((latency_only)) && exit 0
+
+# RSS as the log grows. Up to 1M leaves trace-anchor sequences everything itself. With --full
+# the log then grows to 10M by SQL: sequencing 9M more here takes over an hour on 2 shared
+# cores, so envelopes (short ones), log_leaves and every level of log_nodes (RFC 9162 hashes,
+# computed by PostgreSQL) are written directly, as the sequencer would write them.
+# At each size a fresh trace-anchor rebuilds its state from log_nodes and sequences 10,000 more
+# on top; its peak says what a log of this size costs, apart from the history before.
+seed_log() {
+  local target=$1 k
+  q "INSERT INTO envelopes (id, org, device, seq, canonical, sent_at, source, event_count)
+     SELECT sha256(c), 'bench', 'dev-1', i, c, now(), 'mqtt', 1 FROM
+     (SELECT i, convert_to('{\"device\":\"dev-1\",\"n\":' || i || '}', 'UTF8') AS c
+      FROM generate_series((SELECT max(seq) + 1 FROM envelopes), $target::bigint) i) s"
+  q "INSERT INTO log_leaves (leaf_index, envelope_id)
+     SELECT (SELECT coalesce(max(leaf_index) + 1, 0) FROM log_leaves) + row_number() OVER (ORDER BY stored_no) - 1, id
+     FROM envelopes e WHERE NOT EXISTS (SELECT 1 FROM log_leaves l WHERE l.envelope_id = e.id)"
+  q "INSERT INTO log_nodes (level, idx, hash)
+     SELECT 0, l.leaf_index, sha256('\x00'::bytea || e.canonical) FROM log_leaves l JOIN envelopes e ON e.id = l.envelope_id
+     WHERE l.leaf_index >= (SELECT coalesce(max(idx) + 1, 0) FROM log_nodes WHERE level = 0)"
+  for ((k = 1; k < 64; k++)); do
+    (($(q "SELECT coalesce(max(idx) + 1, 0) FROM log_nodes WHERE level = $((k - 1))") >= 2)) || break
+    q "INSERT INTO log_nodes (level, idx, hash)
+       SELECT $k, a.idx / 2, sha256('\x01'::bytea || a.hash || b.hash)
+       FROM log_nodes a JOIN log_nodes b ON b.level = $((k - 1)) AND b.idx = a.idx + 1
+       WHERE a.level = $((k - 1)) AND a.idx % 2 = 0
+         AND a.idx >= 2 * (SELECT coalesce(max(idx) + 1, 0) FROM log_nodes WHERE level = $k)"
+  done
+}
 targets=(1000000)
 ((full)) && targets+=(10000000)
 echo "trace-anchor RSS at $(leaves) leaves: $(rss_kb) kB"
 for target in "${targets[@]}"; do
   have=$(q "SELECT max(seq) FROM envelopes")
-  while ((have < target)); do
-    step=$((target - have < 500000 ? target - have : 500000))
-    insert $((have + 1)) $((have + step))
-    have=$((have + step))
+  if ((target <= 1000000)); then
+    while ((have < target)); do
+      step=$((target - have < 500000 ? target - have : 500000))
+      insert $((have + 1)) $((have + step))
+      have=$((have + step))
+    done
+    while (($(leaves) < target)); do sleep 1; done
+    echo "trace-anchor RSS at $(leaves) leaves: $(rss_kb) kB, peak $(hwm_kb) kB (target <= 131072 kB, flat)"
+    kill "$anchor_pid" && wait "$anchor_pid" || true
+  else
+    while (($(leaves) < have)); do sleep 1; done
+    kill "$anchor_pid" && wait "$anchor_pid" || true
+    t0=$SECONDS
+    seed_log "$target"
+    have=$target
+    echo "log grown to $(leaves) leaves by SQL in $((SECONDS - t0)) s"
+  fi
+  start_anchor
+  insert $((have + 1)) $((have + 10000))
+  have=$((have + 10000))
+  t0=$SECONDS
+  while (($(leaves) < have)); do
+    ((SECONDS - t0 < 300)) || { echo "not sequenced within 300 s; see $dir/logs/anchor-bench.log"; tail -5 "$dir/logs/anchor-bench.log"; exit 1; }
+    sleep 0.5
   done
-  while (($(leaves) < target)); do sleep 1; done
-  echo "trace-anchor RSS at $(leaves) leaves: $(rss_kb) kB, peak $(hwm_kb) kB (target <= 131072 kB, flat)"
+  sleep 2  # a checkpoint of the new size (the root from log_nodes checked against the sequencer's)
+  echo "fresh trace-anchor, rebuilt from log_nodes + 10,000 sequenced, at $(leaves) leaves: RSS $(rss_kb) kB, peak $(hwm_kb) kB (target <= 131072 kB, flat)"
+  q "SELECT 'newest checkpoint: tree size ' || max(tree_size) FROM checkpoints"
 done

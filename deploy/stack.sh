@@ -10,8 +10,8 @@
 # waits until each answers, deploys the TraceAnchor contract on anvil and applies the migrations
 # (build/bin/trace-admin chain deploy and migrate, when built),
 # with --services also starts the project's services that exist in build/bin, and writes
-# DIR/env: one `export NAME=value` a line (TRACE_DB_URL, TRACE_MQTT_URL, TRACE_CHAIN_RPC, the MQTT
-# admin and gateway credentials, TRACE_CONTRACT and TRACE_ANCHOR_KEY_FILE (anvil's account 0, in
+# DIR/env: one `export NAME=value` a line (TRACE_DB_URL, TRACE_MQTT_URL, TRACE_CHAIN_RPC,
+# TRACE_CHAIN_CONFIRMATIONS=1, the MQTT admin and gateway credentials, TRACE_CONTRACT and TRACE_ANCHOR_KEY_FILE (anvil's account 0, in
 # DIR/keys/anchorer.key), TRACE_KEYS_DIR, TRACE_STACK_DIR), for the servers started only.
 #
 # Every process `up` starts runs in its own session (setsid), and DIR/pids/NAME holds
@@ -486,7 +486,10 @@ start_anvil() {
       --block-time 1 --state "$a/state.json" --state-interval 2
     wait_ready anvil "$logfile" "$offset" chain_id_is "$port" 0x7a69 && break
   done
-  env_lines+=("export TRACE_CHAIN_RPC=http://127.0.0.1:$port")
+  # One confirmation: this anvil is one node mining every second; nothing but an explicit
+  # anvil_reorg/anvil_rollback (the system tests) removes a block, and trace-anchor re-anchors
+  # a confirmed checkpoint that a reorganization removed (services/anchor/README.md).
+  env_lines+=("export TRACE_CHAIN_RPC=http://127.0.0.1:$port" "export TRACE_CHAIN_CONFIRMATIONS=1")
   deploy_contract "http://127.0.0.1:$port"
 }
 

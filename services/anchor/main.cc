@@ -31,14 +31,16 @@ int Main(int argc, char** argv) {
   flags.Add("chain-rpc", "TRACE_CHAIN_RPC", "", "JSON-RPC URL of the chain");
   flags.Add("contract", "TRACE_CONTRACT", "", "address of the TraceAnchor contract");
   flags.Add("anchor-key-file", "TRACE_ANCHOR_KEY_FILE", "", "secp256k1 key of the anchoring account (mode 0600)");
-  // 2 on anvil's 1 s blocks: the block holding the transaction and one on top (about 2 s).
-  // A QBFT network (Besu, Quorum) has immediate finality: 1. A proof-of-work or
-  // proof-of-stake chain needs far more (or the finalized tag).
+  // 2 for a chain we know nothing about: the block holding the transaction and one on top.
+  // A QBFT network (Besu, Quorum) has immediate finality: 1; deploy/stack.sh sets 1 for its
+  // anvil. A proof-of-work or proof-of-stake chain needs far more. See README.md.
   flags.Add("confirmations", "TRACE_CHAIN_CONFIRMATIONS", "2",
             "blocks, counting the one holding the transaction, that make an anchor confirmed");
   // Each anchoring step is a few JSON-RPC calls; 250 ms keeps the steps (create + send,
   // mined, confirmed) from adding whole seconds to the accepted -> anchored latency.
   flags.Add("anchor-interval-ms", "TRACE_ANCHOR_INTERVAL_MS", "250", "pause between anchoring steps");
+  // While anchors wait for confirmations, newer checkpoints go out with the next nonces.
+  flags.Add("max-in-flight", "TRACE_ANCHOR_MAX_IN_FLIGHT", "3", "anchor transactions pending or submitted at once");
   flags.Add("gas-limit", "TRACE_ANCHOR_GAS_LIMIT", "150000", "gas limit of each anchor transaction");
   flags.Add("log-level", "TRACE_LOG_LEVEL", "info", "debug, info, warn or error");
   auto args = flags.Parse(argc, argv);
@@ -54,7 +56,9 @@ int Main(int argc, char** argv) {
   auto confirmations = flags.GetInt("confirmations");
   auto gas_limit = flags.GetInt("gas-limit");
   auto anchor_interval = flags.GetInt("anchor-interval-ms");
-  for (const auto* r : {&port, &batch, &interval, &poll, &confirmations, &gas_limit, &anchor_interval}) {
+  auto max_in_flight = flags.GetInt("max-in-flight");
+  for (const auto* r :
+       {&port, &batch, &interval, &poll, &confirmations, &gas_limit, &anchor_interval, &max_in_flight}) {
     if (!*r) {
       std::cerr << r->error().message() << "\n";
       return 2;
@@ -96,8 +100,9 @@ int Main(int argc, char** argv) {
     trace::log::Info("anchoring disabled: TRACE_CHAIN_RPC, TRACE_CONTRACT and TRACE_ANCHOR_KEY_FILE are not all "
                      "set; sequencing and checkpoints only");
   } else {
-    if (*confirmations < 1 || *gas_limit < 21000) {
-      std::cerr << "trace-anchor: --confirmations must be at least 1 and --gas-limit at least 21000\n";
+    if (*confirmations < 1 || *max_in_flight < 1 || *gas_limit < 21000) {
+      std::cerr << "trace-anchor: --confirmations and --max-in-flight must be at least 1 and --gas-limit at least "
+                   "21000\n";
       return 2;
     }
     trace::anchor::EthChainClientOptions chain_options{.rpc_url = flags.Get("chain-rpc"),
@@ -120,11 +125,13 @@ int Main(int argc, char** argv) {
     }
     chain = std::move(*client);
     anchorer = std::make_unique<trace::anchor::ChainAnchorer>(
-        *chain, trace::anchor::ChainAnchorerOptions{.confirmations = static_cast<uint64_t>(*confirmations)});
+        *chain, trace::anchor::ChainAnchorerOptions{.confirmations = static_cast<uint64_t>(*confirmations),
+                                                     .max_in_flight = static_cast<uint64_t>(*max_in_flight)});
     trace::log::Info("anchoring enabled", {{"chain_id", chain->chain_id()},
                                            {"contract", chain->contract()},
                                            {"sender", chain->sender()},
-                                           {"confirmations", *confirmations}});
+                                           {"confirmations", *confirmations},
+                                           {"max_in_flight", *max_in_flight}});
   }
   trace::anchor::ServiceOptions options{
       .db_url = flags.Get("db-url"),

@@ -1,5 +1,7 @@
 #include "anchorer.h"
 
+#include <algorithm>
+
 #include <pqxx/pqxx>
 
 #include "trace/common/log.h"
@@ -19,6 +21,27 @@ pqxx::binarystring HashParam(const Hash& h) { return pqxx::binarystring(h.data()
 
 }  // namespace
 
+Status ChainAnchorer::LoadInFlight(pqxx::connection_base& conn, std::vector<Row>* rows) {
+  rows->clear();
+  pqxx::read_transaction tx(conn);
+  pqxx::result r = tx.exec_params(
+      "SELECT id, tree_size, root, state, tx_hash, nonce, block_hash FROM anchors "
+      "WHERE state IN ('pending', 'submitted') AND chain_id = $1 AND contract = $2 ORDER BY id",
+      static_cast<int64_t>(chain_.chain_id()), chain_.contract());
+  for (const auto& f : r) {
+    Row row;
+    row.id = f[0].as<int64_t>();
+    row.tree_size = f[1].as<uint64_t>();
+    row.root = HashFromField(f[2]);
+    row.state = f[3].as<std::string>();
+    if (!f[4].is_null()) row.tx_hash = f[4].as<std::string>();
+    if (!f[5].is_null()) row.nonce = f[5].as<uint64_t>();
+    if (!f[6].is_null()) row.block_hash = f[6].as<std::string>();
+    rows->push_back(std::move(row));
+  }
+  return OkStatus();
+}
+
 Status ChainAnchorer::Step(pqxx::connection_base& conn) {
   try {
     const int64_t chain_id = static_cast<int64_t>(chain_.chain_id());
@@ -33,80 +56,83 @@ Status ChainAnchorer::Step(pqxx::connection_base& conn) {
       newest_root = HashFromField(cp[0][1]);
     }
 
-    std::optional<Row> active;
-    {
-      pqxx::read_transaction tx(conn);
-      pqxx::result r = tx.exec_params(
-          "SELECT id, tree_size, root, state, tx_hash, nonce, block_hash FROM anchors "
-          "WHERE state IN ('pending', 'submitted') AND chain_id = $1 AND contract = $2 ORDER BY id DESC LIMIT 1",
-          chain_id, contract);
-      if (!r.empty()) {
-        Row row;
-        row.id = r[0][0].as<int64_t>();
-        row.tree_size = r[0][1].as<uint64_t>();
-        row.root = HashFromField(r[0][2]);
-        row.state = r[0][3].as<std::string>();
-        if (!r[0][4].is_null()) row.tx_hash = r[0][4].as<std::string>();
-        if (!r[0][5].is_null()) row.nonce = r[0][5].as<uint64_t>();
-        if (!r[0][6].is_null()) row.block_hash = r[0][6].as<std::string>();
-        active = row;
+    // Each row in flight one step further, in nonce order (a re-sent lower nonce first).
+    std::vector<Row> rows;
+    if (Status s = LoadInFlight(conn, &rows); !s.ok()) return s;
+    uint64_t next_nonce = 0;  // the least nonce the next fresh one may have
+    for (size_t i = 0; i < rows.size(); ++i) {
+      Row& row = rows[i];
+      const bool last = i + 1 == rows.size();
+      Status s;
+      if (row.state == "pending" && !row.tx_hash) {
+        if (last && row.tree_size < newest_size) {
+          // Never sent (or dropped) and nothing after it: let it cover everything there is now.
+          pqxx::work tx(conn);
+          tx.exec_params("UPDATE anchors SET tree_size = $2, root = $3, updated_at = now() WHERE id = $1", row.id,
+                         static_cast<int64_t>(newest_size), HashParam(newest_root));
+          tx.commit();
+          row.tree_size = newest_size;
+          row.root = newest_root;
+        }
+        s = Submit(conn, row, last, next_nonce);
+      } else {
+        s = Follow(conn, row);
       }
+      if (!s.ok()) return s;
+      if (row.nonce) next_nonce = std::max(next_nonce, *row.nonce + 1);
     }
 
-    if (!active) {
-      bool reorganized = false;
-      if (Status s = CheckConfirmedStillCanonical(conn, &reorganized); !s.ok()) return s;
-      if (reorganized) return OkStatus();  // the next step starts from the new state
-      pqxx::work tx(conn);
-      uint64_t confirmed = tx.exec_params(
-                                "SELECT coalesce(max(tree_size), 0) FROM anchors "
-                                "WHERE state = 'confirmed' AND chain_id = $1 AND contract = $2",
-                                chain_id, contract)[0][0]
-                               .as<uint64_t>();
-      if (newest_size <= confirmed) return OkStatus();
-      if (last_failure_ && std::chrono::steady_clock::now() - *last_failure_ < options_.retry_after_failure) {
-        return OkStatus();
-      }
-      Row row;
-      row.id = tx.exec_params(
-                     "INSERT INTO anchors (tree_size, root, chain_id, contract, sender) "
-                     "VALUES ($1, $2, $3, $4, $5) RETURNING id",
-                     static_cast<int64_t>(newest_size), HashParam(newest_root), chain_id, contract, chain_.sender())[0][0]
-                   .as<int64_t>();
-      tx.commit();
-      row.tree_size = newest_size;
-      row.root = newest_root;
-      row.state = "pending";
-      log::Info("anchor created", {{"anchor", row.id}, {"tree_size", newest_size}});
-      active = row;
+    // Room for the newest checkpoint? Only when everything in flight has been broadcast.
+    if (Status s = LoadInFlight(conn, &rows); !s.ok()) return s;
+    if (rows.size() >= options_.max_in_flight) return OkStatus();
+    for (const Row& row : rows) {
+      if (row.state != "submitted") return OkStatus();
     }
-
-    if (active->state == "pending" && !active->tx_hash) {
-      if (active->tree_size < newest_size) {
-        // Never sent: let it cover everything there is now.
-        pqxx::work tx(conn);
-        tx.exec_params("UPDATE anchors SET tree_size = $2, root = $3, updated_at = now() WHERE id = $1", active->id,
-                       static_cast<int64_t>(newest_size), HashParam(newest_root));
-        tx.commit();
-        active->tree_size = newest_size;
-        active->root = newest_root;
-      }
-      return Submit(conn, *active);
+    bool reorganized = false;
+    if (Status s = CheckConfirmedStillCanonical(conn, &reorganized); !s.ok()) return s;
+    if (reorganized) return OkStatus();  // the next step starts from the new state
+    pqxx::work tx(conn);
+    uint64_t covered = tx.exec_params(
+                             "SELECT coalesce(max(tree_size), 0) FROM anchors "
+                             "WHERE state = 'confirmed' AND chain_id = $1 AND contract = $2",
+                             chain_id, contract)[0][0]
+                           .as<uint64_t>();
+    if (!rows.empty()) covered = std::max(covered, rows.back().tree_size);
+    if (newest_size <= covered) return OkStatus();
+    if (last_failure_ && std::chrono::steady_clock::now() - *last_failure_ < options_.retry_after_failure) {
+      return OkStatus();
     }
-    return Follow(conn, *active);
+    Row row;
+    row.id = tx.exec_params(
+                   "INSERT INTO anchors (tree_size, root, chain_id, contract, sender) "
+                   "VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                   static_cast<int64_t>(newest_size), HashParam(newest_root), chain_id, contract, chain_.sender())[0][0]
+                 .as<int64_t>();
+    tx.commit();
+    row.tree_size = newest_size;
+    row.root = newest_root;
+    row.state = "pending";
+    log::Info("anchor created", {{"anchor", row.id}, {"tree_size", newest_size}, {"in_flight", rows.size() + 1}});
+    uint64_t min_nonce = 0;
+    for (const Row& r : rows) {
+      if (r.nonce) min_nonce = std::max(min_nonce, *r.nonce + 1);
+    }
+    return Submit(conn, row, true, min_nonce);
   } catch (const std::exception& e) {
     return pg::PgError("anchoring", e);
   }
 }
 
-Status ChainAnchorer::Submit(pqxx::connection_base& conn, Row& row) {
+Status ChainAnchorer::Submit(pqxx::connection_base& conn, Row& row, bool last, uint64_t min_nonce) {
   uint64_t nonce = 0;
   if (row.nonce) {
     nonce = *row.nonce;
   } else {
+    // The node's pending count, but never below a later nonce of ours: a dropped
+    // earlier transaction does not count there, and its nonce stays its own.
     auto n = chain_.NextNonce();
     if (!n) return n.error().WithContext("anchor " + std::to_string(row.id) + ": nonce");
-    nonce = *n;
+    nonce = std::max(*n, min_nonce);
   }
   auto signed_tx = chain_.PrepareAnchor(row.tree_size, row.root, nonce);
   if (!signed_tx) return signed_tx.error().WithContext("anchor " + std::to_string(row.id) + ": prepare");
@@ -131,6 +157,18 @@ Status ChainAnchorer::Submit(pqxx::connection_base& conn, Row& row) {
                                    {"tree_size", row.tree_size},
                                    {"tx", signed_tx->tx_hash},
                                    {"nonce", signed_tx->nonce}});
+    return OkStatus();
+  }
+  if (sent.code() == StatusCode::kFailedPrecondition && !last) {
+    // The nonce went to another transaction while later anchors are in flight: a
+    // fresh nonce would put this smaller tree size after theirs (a revert). They
+    // cover its checkpoint.
+    pqxx::work tx(conn);
+    tx.exec_params("UPDATE anchors SET state = 'failed', tx_hash = NULL, error = $2, updated_at = now() WHERE id = $1",
+                   row.id, "superseded: nonce " + std::to_string(nonce) + " already used (" + sent.message() +
+                               ") while later anchors were in flight");
+    tx.commit();
+    log::Warn("anchor nonce taken; later anchors cover it", {{"anchor", row.id}, {"nonce", nonce}});
     return OkStatus();
   }
   if (sent.code() == StatusCode::kFailedPrecondition) {
@@ -164,7 +202,8 @@ Status ChainAnchorer::Follow(pqxx::connection_base& conn, Row& row) {
       }
       return OkStatus();  // in the pool; wait
     }
-    // Dropped (or never sent before a crash): re-send with the same nonce for the newest checkpoint.
+    // Dropped (or never sent before a crash): re-send with the same nonce (for the
+    // newest checkpoint when no later anchor is in flight).
     tx.exec_params(
         "UPDATE anchors SET state = 'pending', tx_hash = NULL, block_number = NULL, block_hash = NULL, "
         "error = $2, updated_at = now() WHERE id = $1",

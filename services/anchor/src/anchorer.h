@@ -12,18 +12,26 @@
 //              crash never loses the hash of something that was sent)
 //   submitted  broadcast; waiting for a receipt and confirmations
 //   confirmed  mined, `confirmations` blocks deep, block hash still canonical
-//   failed     reverted, or a confirmed transaction that a reorganization
-//              removed; `error` says which. A new anchor takes over.
-// At most one row is pending or submitted at a time. A pending row that was
-// never broadcast is moved to the newest checkpoint before sending, and a
-// dropped transaction is re-sent for the newest checkpoint, so after an outage
-// one transaction covers everything.
+//   failed     reverted, superseded (its nonce went elsewhere while later
+//              anchors were in flight), or a confirmed transaction that a
+//              reorganization removed; `error` says which. A new anchor takes over.
+//
+// Pipelining: while anchors wait for confirmations and the log has grown into a
+// newer checkpoint, the next one is sent at once with the next nonce, up to
+// `max_in_flight` rows pending or submitted. In-flight rows are in id order =
+// nonce order = growing tree size, which the contract requires (treeSize
+// strictly grows). A new row is created only when every in-flight row has been
+// broadcast. A dropped transaction keeps its nonce and tree size and is re-sent
+// first (a node does not mine the later nonces before it); only the newest row,
+// when never broadcast or dropped, is moved to the newest checkpoint before it
+// is sent, so after an outage one transaction covers everything.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "trace/common/sha256.h"
 #include "trace/common/status.h"
@@ -86,6 +94,8 @@ class Anchorer {
 
 struct ChainAnchorerOptions {
   uint64_t confirmations = 2;  // blocks including the one holding the tx
+  // Anchors pending or submitted at once (>= 1; 1 = wait for each to confirm).
+  uint64_t max_in_flight = 3;
   // After a reverted anchor, wait this long before creating the next one, so a
   // misconfigured contract does not get a transaction per cycle.
   std::chrono::milliseconds retry_after_failure{std::chrono::seconds(30)};
@@ -108,7 +118,10 @@ class ChainAnchorer : public Anchorer {
     std::optional<uint64_t> nonce;
     std::optional<std::string> block_hash;
   };
-  Status Submit(pqxx::connection_base& conn, Row& row);
+  Status LoadInFlight(pqxx::connection_base& conn, std::vector<Row>* rows);
+  // `last`: no later row is in flight (only then may the row take a fresh
+  // nonce); `min_nonce`: the least nonce a fresh one may have.
+  Status Submit(pqxx::connection_base& conn, Row& row, bool last, uint64_t min_nonce);
   Status Follow(pqxx::connection_base& conn, Row& row);
   Status CheckConfirmedStillCanonical(pqxx::connection_base& conn, bool* reorganized);
 

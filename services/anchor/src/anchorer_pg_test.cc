@@ -49,7 +49,7 @@ class FakeChain : public ChainClient {
 
   Result<uint64_t> NextNonce() override {
     if (unavailable_) return Fail(Unavailable("chain down"));
-    return MinedCount() + pool_.size();
+    return NextMinable();
   }
   Result<SignedAnchorTx> PrepareAnchor(uint64_t tree_size, const Hash& root, uint64_t nonce) override {
     if (unavailable_) return Fail(Unavailable("chain down"));
@@ -98,18 +98,31 @@ class FakeChain : public ChainClient {
     return blocks_[number].hash;
   }
 
-  // Mines one block with every pooled transaction, in nonce order.
+  // Mines one block with the pooled transactions whose nonces follow the last
+  // mined one without a gap, in nonce order; the others stay queued.
   void Mine() {
     std::sort(pool_.begin(), pool_.end(), [](const Tx& a, const Tx& b) { return a.nonce < b.nonce; });
     Block b{NewBlockHash(), {}};
+    uint64_t next = MinedCount();
+    std::vector<Tx> queued;
     for (const auto& tx : pool_) {
+      if (tx.nonce != next) {
+        queued.push_back(tx);
+        continue;
+      }
+      ++next;
       bool ok = tx.tree_size > latest_ && !revert_next_;
       revert_next_ = false;
       if (ok) latest_ = tx.tree_size;
       b.txs.emplace_back(tx, ok);
     }
-    pool_.clear();
+    pool_ = std::move(queued);
     blocks_.push_back(std::move(b));
+  }
+  // The pool forgets the transaction with this nonce (evicted), keeping the rest.
+  void DropNonce(uint64_t nonce) {
+    std::erase_if(pool_, [&](const Tx& tx) { return tx.nonce == nonce; });
+    ++fee_epoch_;
   }
   // The pool forgets everything (a node restart without its mempool).
   void DropPool() {
@@ -138,6 +151,20 @@ class FakeChain : public ChainClient {
     uint64_t n = 0;
     for (const auto& b : blocks_) n += b.txs.size();
     return n;
+  }
+  // The pending nonce as a node reports it: mined, then pooled without a gap.
+  uint64_t NextMinable() const {
+    uint64_t next = MinedCount();
+    for (bool found = true; found;) {
+      found = false;
+      for (const auto& p : pool_) {
+        if (p.nonce == next) {
+          ++next;
+          found = true;
+        }
+      }
+    }
+    return next;
   }
   bool Find(const std::string& hash) const {
     for (const auto& p : pool_) {
@@ -364,6 +391,154 @@ TEST(ChainAnchorer, RevertedAnchorFailsAndANewOneFollows) {
   EXPECT_EQ(Anchors(conn)[1].state, "confirmed");
 }
 
+TEST(ChainAnchorerPipelining, TwoInFlightConfirmInNonceOrder) {
+  std::string url = NewDatabase("anchorer_pipe_order");
+  pqxx::connection conn(url);
+  FakeChain chain;
+  ChainAnchorer anchorer(chain, {.confirmations = 2, .max_in_flight = 2});
+  Grow(url, conn, 1, 10);
+  ASSERT_TRUE(anchorer.Step(conn).ok());
+  chain.Mine();  // block 1 holds the first: 1 of 2 confirmations
+  Grow(url, conn, 11, 20);
+  ASSERT_TRUE(anchorer.Step(conn).ok());  // the second goes out without waiting
+  auto rows = Anchors(conn);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].state, "submitted");
+  EXPECT_EQ(rows[0].block_number, 1);
+  EXPECT_EQ(rows[1].state, "submitted");
+  EXPECT_EQ(rows[1].tree_size, 20u);
+  EXPECT_EQ(rows[1].nonce, 1);
+
+  Grow(url, conn, 21, 30);
+  ASSERT_TRUE(anchorer.Step(conn).ok());  // two in flight: the third waits
+  EXPECT_EQ(Anchors(conn).size(), 2u);
+
+  chain.Mine();  // block 2 holds the second
+  ASSERT_TRUE(anchorer.Step(conn).ok());
+  rows = Anchors(conn);
+  ASSERT_EQ(rows.size(), 3u);  // the first confirmed, so room for the newest
+  EXPECT_EQ(rows[0].state, "confirmed");
+  EXPECT_EQ(rows[1].state, "submitted");
+  EXPECT_EQ(rows[1].block_number, 2);
+  EXPECT_EQ(rows[2].tree_size, 30u);
+  EXPECT_EQ(rows[2].nonce, 2);
+  chain.Mine();
+  ASSERT_TRUE(anchorer.Step(conn).ok());
+  chain.Mine();
+  ASSERT_TRUE(anchorer.Step(conn).ok());
+  rows = Anchors(conn);
+  for (const auto& row : rows) EXPECT_EQ(row.state, "confirmed") << row.id;
+  EXPECT_EQ(chain.latest(), 30u);
+  EXPECT_EQ(chain.broadcasts_, 3);
+}
+
+TEST(ChainAnchorerPipelining, DroppedEarlierIsResentFirstAndTheLaterConfirmsAfterIt) {
+  std::string url = NewDatabase("anchorer_pipe_drop");
+  pqxx::connection conn(url);
+  FakeChain chain;
+  ChainAnchorer anchorer(chain, {.confirmations = 1, .max_in_flight = 3});
+  Grow(url, conn, 1, 10);
+  ASSERT_TRUE(anchorer.Step(conn).ok());
+  Grow(url, conn, 11, 20);
+  ASSERT_TRUE(anchorer.Step(conn).ok());
+  std::string first_tx = Anchors(conn)[0].tx_hash;
+  chain.DropNonce(0);
+  chain.Mine();  // nonce 1 waits for nonce 0
+  EXPECT_EQ(chain.pool_size(), 1u);
+  Grow(url, conn, 21, 30);
+  ASSERT_TRUE(anchorer.Step(conn).ok());  // sees the first dropped; nothing new meanwhile
+  auto rows = Anchors(conn);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].state, "pending");
+  EXPECT_NE(rows[0].error.find("dropped"), std::string::npos);
+  EXPECT_EQ(rows[1].state, "submitted");
+
+  ASSERT_TRUE(anchorer.Step(conn).ok());  // re-sent with its nonce and size; then the newest
+  rows = Anchors(conn);
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0].state, "submitted");
+  EXPECT_EQ(rows[0].nonce, 0);
+  EXPECT_EQ(rows[0].tree_size, 10u);  // not moved past the later one in flight
+  EXPECT_NE(rows[0].tx_hash, first_tx);
+  EXPECT_EQ(rows[2].nonce, 2);
+  EXPECT_EQ(rows[2].tree_size, 30u);
+
+  chain.Mine();  // 0, 1, 2 in one block: sizes 10, 20, 30, none reverts
+  ASSERT_TRUE(anchorer.Step(conn).ok());
+  rows = Anchors(conn);
+  for (const auto& row : rows) EXPECT_EQ(row.state, "confirmed") << row.id << " " << row.error;
+  EXPECT_LE(rows[0].block_number, rows[1].block_number);
+  EXPECT_EQ(chain.latest(), 30u);
+}
+
+TEST(ChainAnchorerPipelining, CrashWithTwoSubmittedAndOneUnsentIsRecovered) {
+  std::string url = NewDatabase("anchorer_pipe_crash");
+  pqxx::connection conn(url);
+  FakeChain chain;
+  {
+    ChainAnchorer anchorer(chain, {.confirmations = 2, .max_in_flight = 3});
+    Grow(url, conn, 1, 10);
+    ASSERT_TRUE(anchorer.Step(conn).ok());
+    Grow(url, conn, 11, 20);
+    ASSERT_TRUE(anchorer.Step(conn).ok());
+    Grow(url, conn, 21, 30);
+    chain.fail_next_broadcast_ = true;  // the third is recorded, then the process dies
+    EXPECT_EQ(anchorer.Step(conn).code(), StatusCode::kUnavailable);
+  }
+  auto rows = Anchors(conn);
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0].state, "submitted");
+  EXPECT_EQ(rows[1].state, "submitted");
+  EXPECT_EQ(rows[2].state, "pending");
+  EXPECT_FALSE(rows[2].tx_hash.empty());
+  EXPECT_EQ(rows[2].nonce, 2);
+
+  ChainAnchorer anchorer(chain, {.confirmations = 2, .max_in_flight = 3});
+  chain.Mine();
+  ASSERT_TRUE(anchorer.Step(conn).ok());  // first two mined; the third unknown: re-send
+  ASSERT_TRUE(anchorer.Step(conn).ok());
+  rows = Anchors(conn);
+  EXPECT_EQ(rows[2].state, "submitted");
+  EXPECT_EQ(rows[2].nonce, 2);
+  chain.Mine();
+  chain.Mine();
+  ASSERT_TRUE(anchorer.Step(conn).ok());
+  rows = Anchors(conn);
+  ASSERT_EQ(rows.size(), 3u);
+  for (const auto& row : rows) EXPECT_EQ(row.state, "confirmed") << row.id << " " << row.error;
+  EXPECT_EQ(chain.latest(), 30u);
+  EXPECT_EQ(chain.broadcasts_, 3);
+}
+
+TEST(ChainAnchorerPipelining, RevertFailsOnlyItsRowAndAFreshCheckpointFollows) {
+  std::string url = NewDatabase("anchorer_pipe_revert");
+  pqxx::connection conn(url);
+  FakeChain chain;
+  ChainAnchorer anchorer(chain,
+                         {.confirmations = 2, .max_in_flight = 3, .retry_after_failure = std::chrono::milliseconds(0)});
+  Grow(url, conn, 1, 10);
+  ASSERT_TRUE(anchorer.Step(conn).ok());
+  chain.Mine();  // the first in block 1
+  Grow(url, conn, 11, 20);
+  ASSERT_TRUE(anchorer.Step(conn).ok());  // the second sent while the first waits for its confirmation
+  chain.revert_next_ = true;
+  chain.Mine();  // the second reverts in block 2
+  Grow(url, conn, 21, 30);
+  ASSERT_TRUE(anchorer.Step(conn).ok());  // first confirmed, second failed, a fresh one for 30
+  auto rows = Anchors(conn);
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0].state, "confirmed");
+  EXPECT_EQ(rows[1].state, "failed");
+  EXPECT_NE(rows[1].error.find("reverted"), std::string::npos);
+  EXPECT_EQ(rows[2].tree_size, 30u);
+  EXPECT_EQ(rows[2].nonce, 2);
+  chain.Mine();
+  chain.Mine();
+  ASSERT_TRUE(anchorer.Step(conn).ok());
+  EXPECT_EQ(Anchors(conn)[2].state, "confirmed");
+  EXPECT_EQ(chain.latest(), 30u);
+}
+
 // FakeChain shared between the service's anchoring thread and the test's miner.
 class LockedChain : public ChainClient {
  public:
@@ -445,10 +620,10 @@ TEST(AnchorService, SequencesCheckpointsAndAnchorsThenDrainsOnStop) {
   EXPECT_LE(check.leaves, 9000u);
   EXPECT_GE(check.leaves, 5000u);
   {
-    // At most one anchor in flight, and confirmed anchors only for stored checkpoints.
+    // At most max_in_flight (3) anchors in flight, and confirmed anchors only for stored checkpoints.
     pqxx::connection conn(url);
     pqxx::read_transaction tx(conn);
-    EXPECT_LE(tx.exec("SELECT count(*) FROM anchors WHERE state IN ('pending', 'submitted')")[0][0].as<int>(), 1);
+    EXPECT_LE(tx.exec("SELECT count(*) FROM anchors WHERE state IN ('pending', 'submitted')")[0][0].as<int>(), 3);
     EXPECT_EQ(tx.exec("SELECT count(*) FROM anchors a LEFT JOIN checkpoints c USING (tree_size) "
                       "WHERE c.root IS DISTINCT FROM a.root")[0][0]
                   .as<int>(),

@@ -61,6 +61,7 @@ void DeclareFlags(Flags& f) {
   f.Add("readings", "", "1", "load: sensor readings per envelope");
   f.Add("duration", "", "10", "load: seconds of sending");
   f.Add("count", "", "0", "load: send exactly this many envelopes at --rate (overrides --duration)");
+  f.AddBool("preseal", "", "load with --count: sign and store every envelope before the clock starts (benchmarks)");
   f.Add("org", "", "", "load: organization (default load-sim); fault: organization (default fault-sim)");
   f.Add("device", "", "fault-01", "fault: device id");
   f.Add("privileged-username", "TRACE_MQTT_TEST_USERNAME", "",
@@ -293,6 +294,7 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
       lo.state_dir = flags.Get("state-dir");
       lo.register_devices = flags.GetBool("register");
       lo.json = flags.GetBool("json");
+      lo.preseal = flags.GetBool("preseal");
       return RunLoad(lo, *options, Admin(flags), out, err);
     }
     if (cmd == "fault") {

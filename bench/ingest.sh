@@ -21,7 +21,7 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-build=1 p1_count=20000 p2_count=1000 devices=20
+build=1 p1_count=20000 p2_count=3000 devices=20
 while (($#)); do
   case $1 in
     --no-build) build=0 ;;

@@ -61,6 +61,7 @@ void DeclareFlags(Flags& f) {
   f.Add("readings", "", "1", "load: sensor readings per envelope");
   f.Add("duration", "", "10", "load: seconds of sending");
   f.Add("count", "", "0", "load: send exactly this many envelopes at --rate (overrides --duration)");
+  f.AddBool("preseal", "", "load with --count: sign and store every envelope before the clock starts (benchmarks)");
   f.Add("org", "", "", "load: organization (default load-sim); fault: organization (default fault-sim)");
   f.Add("device", "", "fault-01", "fault: device id");
   f.Add("privileged-username", "TRACE_MQTT_TEST_USERNAME", "",
@@ -121,9 +122,10 @@ Result<std::unique_ptr<DeviceState>> OpenDevice(const Flags& f, const std::strin
   return DeviceState::Open(f.Get("state-dir"), org, device, seq_block);
 }
 
-int Keygen(const Flags& f, const std::vector<std::string>& args, std::ostream& out) {
+// The commands return their exit code, or the error that ended them (RunCli prints it).
+Result<int> Keygen(const Flags& f, const std::vector<std::string>& args, std::ostream& out) {
   auto key = DeviceState::Keygen(f.Get("state-dir"), args[1], args[2]);
-  if (!key) throw key.error();
+  if (!key) return Fail(key.error());
   std::string pk = Base64UrlEncode(key->public_key());
   if (f.GetBool("json")) {
     out << boost::json::serialize(boost::json::object{{"org", args[1]}, {"device", args[2]}, {"public_key", pk}})
@@ -134,11 +136,11 @@ int Keygen(const Flags& f, const std::vector<std::string>& args, std::ostream& o
   return 0;
 }
 
-int Register(const Flags& f, const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+Result<int> Register(const Flags& f, const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   auto dev = OpenDevice(f, args[1], args[2]);
-  if (!dev) throw dev.error();
+  if (!dev) return Fail(dev.error());
   auto c = Admin(f).DeviceRegister(**dev);
-  if (!c) throw c.error();
+  if (!c) return Fail(c.error());
   boost::json::object o{{"org", args[1]},
                         {"device", args[2]},
                         {"public_key", Base64UrlEncode((*dev)->key().public_key())},
@@ -152,10 +154,10 @@ int Register(const Flags& f, const std::vector<std::string>& args, std::ostream&
   return 0;
 }
 
-int Scenario(const Flags& f, const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+Result<int> Scenario(const Flags& f, const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   // The last event lies a few minutes before now, so no eventTime is in the future.
   auto plan = BuildScenario(args[1], std::chrono::system_clock::now() - std::chrono::minutes(5));
-  if (!plan) throw plan.error();
+  if (!plan) return Fail(plan.error());
   if (f.GetBool("dry-run")) {
     // Fresh in-memory keys and seqs: the output shows exactly what would be
     // published, without touching any device's state.
@@ -166,32 +168,32 @@ int Scenario(const Flags& f, const std::vector<std::string>& args, std::ostream&
       auto env = SignEnvelope(UnsignedEnvelope(step.org, step.device, ++seq, std::chrono::system_clock::now(),
                                                step.events),
                               key);
-      if (!env) throw env.error();
+      if (!env) return Fail(env.error());
       out << env->canonical_bytes << "\n";
     }
     return 0;
   }
   auto options = SenderFromFlags(f);
-  if (!options) throw options.error();
+  if (!options) return Fail(options.error());
   AdminClient admin = Admin(f);
   if (f.GetBool("register")) {
     for (const auto& o : plan->orgs) {
-      if (Status s = EnsureOrg(admin, o.id, o.name, err); !s.ok()) throw s;
+      if (Status s = EnsureOrg(admin, o.id, o.name, err); !s.ok()) return Fail(s);
     }
   }
   std::map<std::string, std::unique_ptr<DeviceState>> devices;
   Sender sender(*options);
   for (const auto& d : plan->devices) {
     auto dev = OpenDevice(f, d.org, d.device);
-    if (!dev) throw dev.error();
+    if (!dev) return Fail(dev.error());
     if (f.GetBool("register")) {
-      if (Status s = EnsureRegistered(admin, **dev, err); !s.ok()) throw s;
+      if (Status s = EnsureRegistered(admin, **dev, err); !s.ok()) return Fail(s);
     }
-    if (Status s = sender.AddDevice(dev->get()); !s.ok()) throw s;
+    if (Status s = sender.AddDevice(dev->get()); !s.ok()) return Fail(s);
     devices[d.org + "/" + d.device] = std::move(*dev);
   }
   auto timeout = f.GetInt("timeout");
-  if (!timeout) throw timeout.error();
+  if (!timeout) return Fail(timeout.error());
   // Envelopes left by an earlier run go first.
   sender.RunUntil([&] { return sender.pending() == 0; }, Clock::now() + std::chrono::seconds(*timeout));
   std::map<std::pair<const DeviceState*, uint64_t>, std::string> outcome;
@@ -207,7 +209,7 @@ int Scenario(const Flags& f, const std::vector<std::string>& args, std::ostream&
     const PlanStep& step = plan->steps[i];
     DeviceState& dev = *devices.at(step.org + "/" + step.device);
     auto env = dev.Seal(step.events, std::chrono::system_clock::now());
-    if (!env) throw env.error();
+    if (!env) return Fail(env.error());
     sender.Send(dev, *env);
     bool done = sender.RunUntil([&] { return !sender.IsPending(dev, env->seq); },
                                 Clock::now() + std::chrono::seconds(*timeout));
@@ -237,6 +239,68 @@ int Scenario(const Flags& f, const std::vector<std::string>& args, std::ostream&
   return failures == 0 && sender.pending() == 0 ? 0 : 1;
 }
 
+// Runs the command named by `a[0]`; usage errors print the usage and return 2.
+Result<int> Dispatch(const Flags& flags, const std::vector<std::string>& a, std::ostream& out, std::ostream& err) {
+  auto usage = [&](const char* form) {
+    err << "usage: trace-devicesim " << form << "\n";
+    return 2;
+  };
+  const std::string& cmd = a[0];
+  if (cmd == "keygen") return a.size() == 3 ? Keygen(flags, a, out) : usage("keygen ORG DEVICE [--json]");
+  if (cmd == "register") return a.size() == 3 ? Register(flags, a, out, err) : usage("register ORG DEVICE");
+  if (cmd == "scenario") {
+    return a.size() == 2 ? Scenario(flags, a, out, err) : usage("scenario rice|medicine [--dry-run] [--register]");
+  }
+  if (cmd == "load") {
+    if (a.size() != 1) return usage("load --devices N --rate R --readings K --duration S");
+    LoadOptions lo;
+    auto n = flags.GetInt("devices");
+    auto rate = flags.GetDouble("rate");
+    auto k = flags.GetInt("readings");
+    auto secs = flags.GetDouble("duration");
+    auto timeout = flags.GetInt("timeout");
+    auto count = flags.GetInt("count");
+    if (!count || *count < 0) return usage("load --count N (N >= 0)");
+    lo.count = static_cast<uint64_t>(*count);
+    for (const Status& s : {n ? OkStatus() : n.error(), rate ? OkStatus() : rate.error(),
+                            k ? OkStatus() : k.error(), secs ? OkStatus() : secs.error(),
+                            timeout ? OkStatus() : timeout.error()}) {
+      if (!s.ok()) return Fail(s);
+    }
+    auto options = SenderFromFlags(flags);
+    if (!options) return Fail(options.error());
+    lo.org = flags.Get("org").empty() ? "load-sim" : flags.Get("org");
+    lo.devices = static_cast<int>(*n);
+    lo.rate = *rate;
+    lo.readings = static_cast<int>(*k);
+    lo.duration = std::chrono::duration<double>(*secs);
+    lo.drain_timeout = std::chrono::seconds(*timeout);
+    lo.state_dir = flags.Get("state-dir");
+    lo.register_devices = flags.GetBool("register");
+    lo.json = flags.GetBool("json");
+    lo.preseal = flags.GetBool("preseal");
+    return RunLoad(lo, *options, Admin(flags), out, err);
+  }
+  if (cmd == "fault") {
+    if (a.size() != 2) return usage("fault KIND");
+    auto options = SenderFromFlags(flags);
+    if (!options) return Fail(options.error());
+    FaultOptions fo;
+    fo.kind = a[1];
+    fo.org = flags.Get("org").empty() ? "fault-sim" : flags.Get("org");
+    fo.device = flags.Get("device");
+    fo.state_dir = flags.Get("state-dir");
+    fo.register_devices = flags.GetBool("register");
+    fo.privileged = {flags.Get("privileged-username"), flags.Get("privileged-password")};
+    auto timeout = flags.GetInt("timeout");
+    if (!timeout) return Fail(timeout.error());
+    fo.timeout = std::chrono::seconds(*timeout);
+    return RunFault(fo, *options, Admin(flags), out, err);
+  }
+  err << "trace-devicesim: unknown command \"" << cmd << "\"\n" << kCommands;
+  return 2;
+}
+
 }  // namespace
 
 int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
@@ -259,64 +323,12 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   };
   const auto& a = *args;
   if (a.empty()) return usage("keygen|register|scenario|load|fault ... (--help)");
-  try {
-    const std::string& cmd = a[0];
-    if (cmd == "keygen") return a.size() == 3 ? Keygen(flags, a, out) : usage("keygen ORG DEVICE [--json]");
-    if (cmd == "register") return a.size() == 3 ? Register(flags, a, out, err) : usage("register ORG DEVICE");
-    if (cmd == "scenario") {
-      return a.size() == 2 ? Scenario(flags, a, out, err) : usage("scenario rice|medicine [--dry-run] [--register]");
-    }
-    if (cmd == "load") {
-      if (a.size() != 1) return usage("load --devices N --rate R --readings K --duration S");
-      LoadOptions lo;
-      auto n = flags.GetInt("devices");
-      auto rate = flags.GetDouble("rate");
-      auto k = flags.GetInt("readings");
-      auto secs = flags.GetDouble("duration");
-      auto timeout = flags.GetInt("timeout");
-      auto count = flags.GetInt("count");
-      if (!count || *count < 0) return usage("load --count N (N >= 0)");
-      lo.count = static_cast<uint64_t>(*count);
-      for (const Status& s : {n ? OkStatus() : n.error(), rate ? OkStatus() : rate.error(),
-                              k ? OkStatus() : k.error(), secs ? OkStatus() : secs.error(),
-                              timeout ? OkStatus() : timeout.error()}) {
-        if (!s.ok()) throw s;
-      }
-      auto options = SenderFromFlags(flags);
-      if (!options) throw options.error();
-      lo.org = flags.Get("org").empty() ? "load-sim" : flags.Get("org");
-      lo.devices = static_cast<int>(*n);
-      lo.rate = *rate;
-      lo.readings = static_cast<int>(*k);
-      lo.duration = std::chrono::duration<double>(*secs);
-      lo.drain_timeout = std::chrono::seconds(*timeout);
-      lo.state_dir = flags.Get("state-dir");
-      lo.register_devices = flags.GetBool("register");
-      lo.json = flags.GetBool("json");
-      return RunLoad(lo, *options, Admin(flags), out, err);
-    }
-    if (cmd == "fault") {
-      if (a.size() != 2) return usage("fault KIND");
-      auto options = SenderFromFlags(flags);
-      if (!options) throw options.error();
-      FaultOptions fo;
-      fo.kind = a[1];
-      fo.org = flags.Get("org").empty() ? "fault-sim" : flags.Get("org");
-      fo.device = flags.Get("device");
-      fo.state_dir = flags.Get("state-dir");
-      fo.register_devices = flags.GetBool("register");
-      fo.privileged = {flags.Get("privileged-username"), flags.Get("privileged-password")};
-      auto timeout = flags.GetInt("timeout");
-      if (!timeout) throw timeout.error();
-      fo.timeout = std::chrono::seconds(*timeout);
-      return RunFault(fo, *options, Admin(flags), out, err);
-    }
-    err << "trace-devicesim: unknown command \"" << cmd << "\"\n" << kCommands;
-    return 2;
-  } catch (const Status& s) {
-    err << "trace-devicesim: " << s.message() << "\n";
-    return s.code() == StatusCode::kInvalidArgument ? 2 : 1;
+  auto result = Dispatch(flags, a, out, err);
+  if (!result) {
+    err << "trace-devicesim: " << result.error().message() << "\n";
+    return result.error().code() == StatusCode::kInvalidArgument ? 2 : 1;
   }
+  return *result;
 }
 
 }  // namespace trace::devicesim

@@ -74,6 +74,25 @@ int RunLoad(const LoadOptions& o, const SenderOptions& sender_options, const Adm
     return 1;
   }
   uint64_t leftovers = sender.pending();
+  std::vector<std::pair<DeviceState*, Envelope>> sealed;
+  if (o.preseal && o.count > 0) {
+    sealed.reserve(o.count);
+    for (uint64_t i = 0; i < o.count; ++i) {
+      DeviceState& dev = *devices[i % devices.size()];
+      auto env = dev.Seal(LoadEvents(static_cast<int>(i % devices.size()), i, o.readings,
+                                     std::chrono::system_clock::now()),
+                          std::chrono::system_clock::now(), /*sync=*/false);
+      if (!env) {
+        err << "trace-devicesim: " << env.error().message() << "\n";
+        return 1;
+      }
+      sealed.emplace_back(&dev, std::move(*env));
+    }
+    if (Status s = SyncFileSystem(o.state_dir); !s.ok()) {
+      err << "trace-devicesim: " << s.message() << "\n";
+      return 1;
+    }
+  }
   auto start = Clock::now();
   auto stop = start + std::chrono::duration_cast<Clock::duration>(o.duration);
   auto interval = std::chrono::duration<double>(1.0 / o.rate);
@@ -97,6 +116,12 @@ int RunLoad(const LoadOptions& o, const SenderOptions& sender_options, const Adm
     // few hundred envelopes per second.
     burst.clear();
     while (due <= now && (count > 0 ? n < count : due < stop) && burst.size() < 512) {
+      if (!sealed.empty()) {
+        burst.push_back(std::move(sealed[n]));
+        ++n;
+        due = start + std::chrono::duration_cast<Clock::duration>(interval * static_cast<double>(n));
+        continue;
+      }
       DeviceState& dev = *devices[n % devices.size()];
       auto env = dev.Seal(LoadEvents(static_cast<int>(n % devices.size()), n, o.readings,
                                      std::chrono::system_clock::now()),
@@ -110,7 +135,7 @@ int RunLoad(const LoadOptions& o, const SenderOptions& sender_options, const Adm
       due = start + std::chrono::duration_cast<Clock::duration>(interval * static_cast<double>(n));
     }
     if (!burst.empty()) {
-      if (Status s = SyncFileSystem(o.state_dir); !s.ok()) {
+      if (Status s = sealed.empty() ? SyncFileSystem(o.state_dir) : OkStatus(); !s.ok()) {
         err << "\ntrace-devicesim: " << s.message() << "\n";
         return 1;
       }

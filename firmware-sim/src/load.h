@@ -28,6 +28,10 @@ struct LoadOptions {
   std::string state_dir;
   bool register_devices = false;
   bool json = false;
+  // With `count`: seal (sign and store durably) every envelope before the
+  // clock starts, so that the timed part measures publishing and receipts
+  // only (a benchmark of the platform, not of the simulator's signing).
+  bool preseal = false;
 };
 
 // One envelope's events: a sensor_reporting ObjectEvent at a cold-store SGLN

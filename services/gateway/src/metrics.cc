@@ -1,70 +1,63 @@
 #include "metrics.h"
 
-#include <cstdio>
-
 namespace trace::gateway {
 namespace {
 
-void Counter(std::string& out, const char* name, const char* help, uint64_t value) {
-  out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " counter\n" + name + " " +
-         std::to_string(value) + "\n";
-}
-
-std::string Num(double d) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.17g", d);
-  return buf;
+metrics::Histogram& CommitHistogram(metrics::Registry& r) {
+  return r.AddHistogram("trace_gateway_commit_seconds", "Time to store and commit one batch.",
+                        {0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5});
 }
 
 }  // namespace
 
-void Metrics::CommitLatency(std::chrono::steady_clock::duration d) {
-  const double seconds = std::chrono::duration<double>(d).count();
-  std::lock_guard lock(mu_);
-  for (size_t i = 0; i < kBuckets.size(); ++i) {
-    if (seconds <= kBuckets[i]) ++bucket_counts_[i];
-  }
-  ++commit_count_;
-  commit_sum_ += seconds;
-}
-
-void Metrics::AddGauge(std::string name, std::string help, std::function<double()> read) {
-  std::lock_guard lock(mu_);
-  gauges_.push_back({std::move(name), std::move(help), std::move(read)});
-}
-
-std::string Metrics::Render() const {
-  std::string out;
-  Counter(out, "trace_gateway_received_total", "Messages received on up topics.", received_.load());
-  Counter(out, "trace_gateway_accepted_total", "Envelopes stored and answered accepted.", accepted_.load());
-  Counter(out, "trace_gateway_duplicate_total", "Envelopes answered duplicate.", duplicate_.load());
-  out += "# HELP trace_gateway_rejected_total Messages stored as rejected, by reason.\n"
-         "# TYPE trace_gateway_rejected_total counter\n";
+Metrics::Metrics()
+    : received_(registry_.AddCounter("trace_gateway_received_total", "Messages received on up topics.")),
+      accepted_(registry_.AddCounter("trace_gateway_accepted_total", "Envelopes stored and answered accepted.")),
+      duplicate_(registry_.AddCounter("trace_gateway_duplicate_total", "Envelopes answered duplicate.")),
+      abandoned_(registry_.AddCounter("trace_gateway_abandoned_total",
+                                      "Messages dropped unanswered while draining (devices re-send).")),
+      shed_(registry_.AddCounter("trace_gateway_shed_total",
+                                 "Messages dropped unanswered because the inbound queue stayed full for the whole "
+                                 "submit wait (devices re-send).")),
+      submit_waits_(registry_.AddCounter("trace_gateway_submit_waits_total",
+                                         "Messages that waited for room in the inbound queue (back-pressure).")),
+      store_retries_(registry_.AddCounter("trace_gateway_store_retries_total",
+                                          "Batches retried after the database was unavailable.")),
+      receipts_(registry_.AddCounter("trace_gateway_receipts_published_total", "Receipts published.")),
+      commit_seconds_(CommitHistogram(registry_)) {
   for (int i = 0; i < kReasons; ++i) {
-    out += "trace_gateway_rejected_total{reason=\"" + std::string(ReasonName(static_cast<Reason>(i))) + "\"} " +
-           std::to_string(rejected_[i].load()) + "\n";
+    rejected_[i] = &registry_.AddCounter("trace_gateway_rejected_total", "Messages stored as rejected, by reason.",
+                                         {{"reason", std::string(ReasonName(static_cast<Reason>(i)))}});
   }
-  Counter(out, "trace_gateway_abandoned_total", "Messages dropped unanswered while draining (devices re-send).",
-          abandoned_.load());
-  Counter(out, "trace_gateway_shed_total",
-          "Messages dropped unanswered because the inbound queue stayed full (devices re-send).", shed_.load());
-  Counter(out, "trace_gateway_store_retries_total", "Batches retried after the database was unavailable.",
-          store_retries_.load());
-  Counter(out, "trace_gateway_receipts_published_total", "Receipts published.", receipts_.load());
+}
+
+Metrics::~Metrics() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (sampler_.joinable()) sampler_.join();
+}
+
+void Metrics::AddGauge(const std::string& name, const std::string& help, std::function<double()> read) {
   std::lock_guard lock(mu_);
-  for (const auto& g : gauges_) {
-    out += "# HELP " + g.name + " " + g.help + "\n# TYPE " + g.name + " gauge\n" + g.name + " " + Num(g.read()) + "\n";
-  }
-  out += "# HELP trace_gateway_commit_seconds Time to store and commit one batch.\n"
-         "# TYPE trace_gateway_commit_seconds histogram\n";
-  for (size_t i = 0; i < kBuckets.size(); ++i) {
-    out += "trace_gateway_commit_seconds_bucket{le=\"" + Num(kBuckets[i]) + "\"} " + std::to_string(bucket_counts_[i]) +
-           "\n";
-  }
-  out += "trace_gateway_commit_seconds_bucket{le=\"+Inf\"} " + std::to_string(commit_count_) + "\n";
-  out += "trace_gateway_commit_seconds_sum " + Num(commit_sum_) + "\n";
-  out += "trace_gateway_commit_seconds_count " + std::to_string(commit_count_) + "\n";
-  return out;
+  gauges_.push_back({&registry_.AddGauge(name, help), std::move(read)});
+}
+
+void Metrics::Sample() {
+  std::lock_guard lock(mu_);
+  for (auto& g : gauges_) g.gauge->Set(g.read());
+}
+
+void Metrics::StartSampling(std::chrono::milliseconds interval) {
+  Sample();
+  sampler_ = std::thread([this, interval] {
+    std::unique_lock lock(mu_);
+    while (!cv_.wait_for(lock, interval, [&] { return stop_; })) {
+      for (auto& g : gauges_) g.gauge->Set(g.read());
+    }
+  });
 }
 
 }  // namespace trace::gateway

@@ -1,56 +1,87 @@
-// The gateway's counters, gauges and commit latency histogram, rendered as
-// Prometheus text (version 0.0.4) for GET /metrics. Thread-safe.
+// The gateway's counters, gauges and commit latency histogram, registered in
+// the project's shared Prometheus registry (trace/common/metrics.h) and served
+// by its MetricsServer (GET /metrics, /healthz). Thread-safe.
+//
+// Example:
+//   Metrics metrics;
+//   metrics.AddGauge("trace_gateway_inbound_queue_depth", "...", [&] { return depth(); });
+//   metrics.StartSampling(std::chrono::milliseconds(250));
+//   trace::metrics::MetricsServer http(metrics.registry(), [&] { return Health(); });
 #pragma once
 
 #include <array>
-#include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <mutex>
 #include <string>
-#include <utility>
+#include <thread>
 #include <vector>
 
 #include "trace/common/envelope.h"
+#include "trace/common/metrics.h"
 
 namespace trace::gateway {
 
 class Metrics {
  public:
   static constexpr int kReasons = 9;  // Reason's values
-  void Received() { received_.fetch_add(1, std::memory_order_relaxed); }
-  void Accepted() { accepted_.fetch_add(1, std::memory_order_relaxed); }
-  void Duplicate() { duplicate_.fetch_add(1, std::memory_order_relaxed); }
-  void Rejected(Reason r) { rejected_[static_cast<int>(r)].fetch_add(1, std::memory_order_relaxed); }
-  void Abandoned() { abandoned_.fetch_add(1, std::memory_order_relaxed); }
-  void Shed() { shed_.fetch_add(1, std::memory_order_relaxed); }
-  void StoreRetry() { store_retries_.fetch_add(1, std::memory_order_relaxed); }
-  void ReceiptPublished() { receipts_.fetch_add(1, std::memory_order_relaxed); }
-  void CommitLatency(std::chrono::steady_clock::duration d);
+  Metrics();
+  ~Metrics();  // stops sampling
+  Metrics(const Metrics&) = delete;
+  Metrics& operator=(const Metrics&) = delete;
 
-  // A gauge read when rendering (queue depths); `read` must be thread-safe.
-  void AddGauge(std::string name, std::string help, std::function<double()> read);
+  void Received() { received_.Increment(); }
+  void Accepted(uint64_t n = 1) { accepted_.Increment(n); }
+  void Duplicate() { duplicate_.Increment(); }
+  void Rejected(Reason r) { rejected_[static_cast<int>(r)]->Increment(); }
+  void Abandoned() { abandoned_.Increment(); }
+  void Shed() { shed_.Increment(); }
+  void SubmitWaited() { submit_waits_.Increment(); }
+  void StoreRetry() { store_retries_.Increment(); }
+  void ReceiptPublished() { receipts_.Increment(); }
+  void CommitLatency(std::chrono::steady_clock::duration d) {
+    commit_seconds_.Observe(std::chrono::duration<double>(d).count());
+  }
 
-  uint64_t accepted() const { return accepted_.load(); }
-  uint64_t received() const { return received_.load(); }
+  // A gauge whose value is read by `read` (thread-safe) at every sampling
+  // tick (queue depths). Register before StartSampling.
+  void AddGauge(const std::string& name, const std::string& help, std::function<double()> read);
+  // Reads every gauge now, then every `interval` on a thread of its own until
+  // destruction. Call once.
+  void StartSampling(std::chrono::milliseconds interval);
+  // Reads every gauge once (what a sampling tick does).
+  void Sample();
 
-  std::string Render() const;
+  uint64_t accepted() const { return accepted_.value(); }
+  uint64_t received() const { return received_.value(); }
+
+  const metrics::Registry& registry() const { return registry_; }
+  std::string Render() const { return registry_.Render(); }
 
  private:
-  static constexpr std::array<double, 12> kBuckets = {0.001, 0.002, 0.005, 0.01, 0.025, 0.05,
-                                                      0.1,   0.25,  0.5,   1,    2.5,   5};
-  std::atomic<uint64_t> received_{0}, accepted_{0}, duplicate_{0}, abandoned_{0}, shed_{0}, store_retries_{0}, receipts_{0};
-  std::array<std::atomic<uint64_t>, kReasons> rejected_{};
-  mutable std::mutex mu_;
-  std::array<uint64_t, kBuckets.size()> bucket_counts_{};
-  uint64_t commit_count_ = 0;
-  double commit_sum_ = 0;
-  struct Gauge {
-    std::string name, help;
+  metrics::Registry registry_;
+  metrics::Counter& received_;
+  metrics::Counter& accepted_;
+  metrics::Counter& duplicate_;
+  std::array<metrics::Counter*, kReasons> rejected_{};
+  metrics::Counter& abandoned_;
+  metrics::Counter& shed_;
+  metrics::Counter& submit_waits_;
+  metrics::Counter& store_retries_;
+  metrics::Counter& receipts_;
+  metrics::Histogram& commit_seconds_;
+
+  struct SampledGauge {
+    metrics::Gauge* gauge;
     std::function<double()> read;
   };
-  std::vector<Gauge> gauges_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::vector<SampledGauge> gauges_;
+  std::thread sampler_;
 };
 
 }  // namespace trace::gateway

@@ -2,7 +2,6 @@
 
 #include <atomic>
 #include <condition_variable>
-#include <deque>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -12,6 +11,20 @@
 #include "trace/common/log.h"
 
 namespace trace::gateway {
+namespace {
+
+// Receipts unacknowledged by the broker (it may grant fewer with its Receive
+// Maximum), and receipts queued inside Paho: together about 10 MB at most.
+// Large on purpose, although Paho scans these lists linearly per publish and
+// per PUBACK (about 10% of the gateway's CPU under load): PUBACKs are read by
+// Paho's one receive thread, which is held while Pipeline::Submit waits, so
+// the window must cover what the pipeline can produce meanwhile. Measured with
+// 256/1024: receipts stalled, latency passed the devices' re-send timeout, and
+// P1 fell from 820 to 318 envelopes/s (bench/ingest.sh, same machine).
+constexpr int kMaxInflightReceipts = 4096;
+constexpr int kMaxBufferedReceipts = 16384;
+
+}  // namespace
 
 struct MqttSource::Impl {
   Options options;
@@ -28,8 +41,7 @@ struct MqttSource::Impl {
   bool lost = true;  // needs a (re)connect
   std::thread thread;
 
-  std::mutex pub_mu;
-  std::deque<mqtt::delivery_token_ptr> pending;
+  std::atomic<bool> pub_connected{false};
 
   void Loop();
   bool ConnectOnce(bool& first);
@@ -47,8 +59,11 @@ Status MqttSource::Start() {
   try {
     impl_->client = std::make_unique<mqtt::async_client>(impl_->options.url, impl_->options.client_id,
                                                          mqtt::create_options(MQTTVERSION_5));
-    impl_->pub_client = std::make_unique<mqtt::async_client>(
-        impl_->options.url, impl_->options.client_id + "-receipts", mqtt::create_options(MQTTVERSION_5));
+    // Paho refuses a publish (MQTTASYNC_MAX_BUFFERED_MESSAGES) while this many
+    // are queued but not yet written to the socket; its default, 100, is less
+    // than one batch of receipts.
+    impl_->pub_client = std::make_unique<mqtt::async_client>(impl_->options.url, impl_->options.client_id + "-receipts",
+                                                             mqtt::create_options(MQTTVERSION_5, kMaxBufferedReceipts));
   } catch (const std::exception& e) {
     return InvalidArgument(std::string("mqtt client: ") + e.what());
   }
@@ -68,6 +83,7 @@ Status MqttSource::Start() {
     impl->cv.notify_all();
   });
   impl->pub_client->set_connection_lost_handler([impl](const std::string& cause) {
+    impl->pub_connected = false;
     log::Warn("mqtt receipt connection lost", {{"cause", cause}});
     std::lock_guard lock(impl->mu);
     impl->lost = true;
@@ -81,6 +97,7 @@ Status MqttSource::Start() {
 // is harmless (the envelope is stored; the device's re-send gets `duplicate`).
 bool MqttSource::Impl::ConnectPublisher() {
   if (pub_client->is_connected()) return true;
+  pub_connected = false;
   try {
     auto opts = mqtt::connect_options_builder()
                     .mqtt_version(MQTTVERSION_5)
@@ -90,8 +107,10 @@ bool MqttSource::Impl::ConnectPublisher() {
                     .user_name(options.username)
                     .password(options.password)
                     .automatic_reconnect(false)
+                    .max_inflight(kMaxInflightReceipts)
                     .finalize();
     pub_client->connect(opts)->wait();
+    pub_connected = true;
     return true;
   } catch (const std::exception& e) {
     log::Warn("mqtt receipt connection failed", {{"url", options.url}, {"error", e.what()}});
@@ -170,17 +189,16 @@ void MqttSource::Impl::Loop() {
 bool MqttSource::subscribed() const { return impl_->subscribed.load(); }
 
 Status MqttSource::Publish(const std::string& topic, const std::string& payload) {
-  if (!impl_->pub_client || !impl_->pub_client->is_connected()) return Unavailable("mqtt: not connected");
+  // No is_connected() here: it takes Paho's library-wide lock, which the
+  // receive thread already holds when Publish is called from the message
+  // callback (Pipeline::Submit publishes receipts while it waits), and that
+  // lock is not recursive. Paho's own check (MQTTASYNC_DISCONNECTED) answers.
+  if (!impl_->pub_client || !impl_->pub_connected.load()) return Unavailable("mqtt: not connected");
   try {
-    std::lock_guard lock(impl_->pub_mu);
-    auto& pending = impl_->pending;
-    while (!pending.empty() && pending.front()->is_complete()) pending.pop_front();
-    // Bound the publications in flight; wait for the oldest when too many.
-    while (pending.size() >= 256) {
-      pending.front()->wait_for(std::chrono::seconds(10));
-      pending.pop_front();
-    }
-    pending.push_back(impl_->pub_client->publish(topic, payload.data(), payload.size(), 1, false));
+    // Never waits for the PUBACK: Paho keeps up to kMaxInflightReceipts in
+    // flight and kMaxBufferedReceipts queued, and refuses more (an exception,
+    // so Unavailable: the caller retries).
+    impl_->pub_client->publish(topic, payload.data(), payload.size(), 1, false);
     return OkStatus();
   } catch (const std::exception& e) {
     return Unavailable(std::string("mqtt publish: ") + e.what());
@@ -199,18 +217,11 @@ void MqttSource::Disconnect(std::chrono::milliseconds timeout) {
   if (impl_->thread.joinable()) impl_->thread.join();
   if (!impl_->client) return;
   try {
-    {
-      std::lock_guard lock(impl_->pub_mu);
-      const auto deadline = std::chrono::steady_clock::now() + timeout;
-      for (auto& t : impl_->pending) {
-        auto left = deadline - std::chrono::steady_clock::now();
-        if (left <= std::chrono::steady_clock::duration::zero()) break;
-        t->wait_for(std::chrono::duration_cast<std::chrono::milliseconds>(left));
-      }
-      impl_->pending.clear();
-    }
     if (impl_->client->is_connected()) impl_->client->disconnect()->wait_for(timeout);
-    if (impl_->pub_client->is_connected()) impl_->pub_client->disconnect()->wait_for(timeout);
+    // Paho's disconnect waits up to `timeout` for receipts still in flight.
+    if (impl_->pub_client->is_connected()) {
+      impl_->pub_client->disconnect(static_cast<int>(timeout.count()))->wait_for(timeout + std::chrono::seconds(1));
+    }
   } catch (const std::exception& e) {
     log::Warn("mqtt disconnect", {{"error", e.what()}});
   }

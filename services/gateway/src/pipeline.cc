@@ -103,6 +103,8 @@ struct Pipeline::Impl {
   void Work();
   void Write();
   void PublishLoop();
+  // Signs and publishes `r` once; false when the publication failed.
+  bool PublishOnce(Receipt& r);
   void Answer(const CheckedMessage& m, const Decision& d);
 };
 
@@ -127,8 +129,7 @@ void Pipeline::Impl::Work() {
 void Pipeline::Impl::Answer(const CheckedMessage& m, const Decision& d) {
   std::optional<Receipt> r;
   const auto& env = m.outcome.envelope;
-  const bool addressed_by_envelope =
-      env.has_value() && !(d.rejection && d.rejection->reason == Reason::kTopicMismatch);
+  const bool addressed_by_envelope = env.has_value() && !(d.rejection && d.rejection->reason == Reason::kTopicMismatch);
   if (addressed_by_envelope) {
     r = ReceiptForEnvelope(*env, d.status);
     r->reason = d.rejection ? std::optional<Reason>(d.rejection->reason) : std::nullopt;
@@ -212,29 +213,32 @@ void Pipeline::Impl::Write() {
   }
 }
 
+bool Pipeline::Impl::PublishOnce(Receipt& r) {
+  r.at = FormatRfc3339Millis(std::chrono::system_clock::now());
+  r.key = key_id;
+  auto payload = SignReceipt(r, key);
+  if (!payload) {
+    log::Error("receipt not signed", {{"error", payload.error().message()}});
+    return true;  // nothing to retry
+  }
+  if (!publish(ReceiptTopic(r.org, r.device), *payload).ok()) return false;
+  metrics.ReceiptPublished();
+  return true;
+}
+
 void Pipeline::Impl::PublishLoop() {
   while (auto r = receipts.Pop()) {
-    r->at = FormatRfc3339Millis(std::chrono::system_clock::now());
-    r->key = key_id;
-    auto payload = SignReceipt(*r, key);
-    if (!payload) {
-      log::Error("receipt not signed", {{"error", payload.error().message()}});
-      continue;
-    }
-    const std::string topic = ReceiptTopic(r->org, r->device);
     for (int attempt = 0;; ++attempt) {
-      Status s = publish(topic, *payload);
-      if (s.ok()) {
-        metrics.ReceiptPublished();
-        break;
-      }
+      if (PublishOnce(*r)) break;
       // While draining with the broker gone, give up after a while: the
       // envelope is stored and the device's re-send is answered `duplicate`.
       if (drained && attempt > 50) {
-        log::Warn("receipt dropped at shutdown", {{"topic", topic}});
+        log::Warn("receipt dropped at shutdown", {{"topic", ReceiptTopic(r->org, r->device)}});
         break;
       }
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      // Short at first: Paho refuses publications for a moment when its
+      // buffer of unsent receipts is full.
+      std::this_thread::sleep_for(std::chrono::milliseconds(attempt < 20 ? 5 : 200));
     }
   }
 }
@@ -253,19 +257,44 @@ void Pipeline::Start() {
 }
 
 Pipeline::SubmitResult Pipeline::Submit(std::string topic, std::string payload) {
-  impl_->metrics.Received();
-  Inbound in{impl_->next_ticket, std::move(topic), std::move(payload), std::chrono::system_clock::now()};
-  switch (impl_->inbound.PushUntil(std::move(in), std::chrono::steady_clock::now() + impl_->options.submit_wait)) {
-    case BoundedQueue<Inbound>::PushResult::kPushed:
-      ++impl_->next_ticket;
-      return SubmitResult::kTaken;
-    case BoundedQueue<Inbound>::PushResult::kFull:
-      impl_->metrics.Shed();
+  Impl& impl = *impl_;
+  impl.metrics.Received();
+  Inbound in{impl.next_ticket, std::move(topic), std::move(payload), std::chrono::system_clock::now()};
+  const auto give_up = std::chrono::steady_clock::now() + impl.options.submit_wait;
+  for (bool waited = false;;) {
+    // Short steps, so that receipts are published (below) while we wait.
+    const auto step = std::min(give_up, std::chrono::steady_clock::now() + std::chrono::milliseconds(1));
+    switch (impl.inbound.PushUntil(std::move(in), step)) {
+      case BoundedQueue<Inbound>::PushResult::kPushed:
+        ++impl.next_ticket;
+        return SubmitResult::kTaken;
+      case BoundedQueue<Inbound>::PushResult::kClosed:
+        return SubmitResult::kDraining;
+      case BoundedQueue<Inbound>::PushResult::kFull:
+        break;
+    }
+    if (!waited) {
+      impl.metrics.SubmitWaited();
+      waited = true;
+    }
+    if (std::chrono::steady_clock::now() >= give_up) {
+      impl.metrics.Shed();
       return SubmitResult::kShed;
-    case BoundedQueue<Inbound>::PushResult::kClosed:
-      break;
+    }
+    // See the header: the publisher thread is locked out while we wait.
+    const auto now = std::chrono::steady_clock::now();
+    while (auto r = impl.receipts.PopUntil(now)) {
+      if (!impl.PublishOnce(*r)) {
+        // Back to the publisher thread, which retries.
+        if (impl.receipts.PushUntil(std::move(*r), now) != BoundedQueue<Receipt>::PushResult::kPushed) {
+          log::Warn("receipt dropped (broker connection busy or lost; the device's re-send is answered)",
+                    {{"topic", ReceiptTopic(r->org, r->device)}});
+        }
+        break;
+      }
+      if (impl.inbound.size() < impl.inbound.capacity()) break;
+    }
   }
-  return SubmitResult::kDraining;
 }
 
 void Pipeline::Drain() {

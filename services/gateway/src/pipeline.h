@@ -33,10 +33,9 @@ class Pipeline {
     std::chrono::milliseconds batch_time{20};
     size_t queue_capacity = 1024;
     // How long Submit waits for room in a full inbound queue before shedding
-    // the message (see Submit). 0: not at all, which is right under Paho:
-    // its callback holds Paho's library-wide lock, and any wait there also
-    // stalls the publisher of receipts (measured: 50 ms starved it).
-    std::chrono::milliseconds submit_wait{0};
+    // the message (see Submit). Shorter than the MQTT keep-alive (20 s): the
+    // wait holds Paho's receive thread, which also reads the PINGRESPs.
+    std::chrono::milliseconds submit_wait{10000};
   };
   // Publishes one signed receipt (QoS 1); Unavailable makes the publisher retry.
   using Publish = std::function<Status(const std::string& topic, const std::string& payload)>;
@@ -49,16 +48,23 @@ class Pipeline {
   void Start();
   // Hands one message over, waiting at most `submit_wait` while the inbound
   // queue is full. kShed: still full, the message is dropped unanswered (the
-  // device re-sends it from its outbox; nothing was acknowledged to it).
-  // kDraining: no longer taking messages. Call from one thread.
+  // device re-sends it from its outbox). kDraining: no longer taking messages.
+  // Call from one thread.
   //
-  // Why shed instead of blocking: Paho (C library under the C++ one) has one
-  // receive thread for every client of the process, sends the PUBACK before
-  // calling us and holds its library-wide lock during the call, so blocking
-  // its callback gives the broker no back-pressure; it only stops the
-  // publication of our receipts, their PUBACKs and the keep-alives, and the
-  // stages that wait for receipts to go out never drain: a deadlock, seen under
-  // load (every queue full, the broker dropping both connections on keep-alive).
+  // Back-pressure (measured against Paho C 1.3.12's source): for QoS 1 Paho's
+  // receive thread calls the message callback first and sends the PUBACK only
+  // when it returns (MQTTProtocol_handlePublishes). So waiting here holds the
+  // PUBACK back; once the gateway's Receive Maximum of messages is unacknowledged
+  // the broker stops sending and queues them (Mosquitto, max_queued_messages 0).
+  // The catch: the callback runs with Paho's library-wide lock held, and a
+  // QoS 1 publish from another thread needs that lock (MQTTAsync_assignMsgId),
+  // so while Submit waits the publisher thread cannot publish receipts, the
+  // writer blocks on the full receipt queue, and the queue Submit waits for
+  // never drains. Hence Submit publishes waiting receipts itself while it
+  // waits (on Paho's receive thread the lock is already held, and Paho takes
+  // it only off its own threads). Shedding is left for a pipeline that stays
+  // stuck for `submit_wait` (the database down): the message is acknowledged
+  // unanswered, and the device re-sends it.
   enum class SubmitResult { kTaken, kShed, kDraining };
   SubmitResult Submit(std::string topic, std::string payload);
   // See above. Idempotent.

@@ -6,7 +6,6 @@
 #include <thread>
 
 #include "checker.h"
-#include "http_server.h"
 #include "metrics.h"
 #include "mqtt_source.h"
 #include "pg_device_directory.h"
@@ -14,6 +13,7 @@
 #include "pipeline.h"
 #include "trace/common/config.h"
 #include "trace/common/log.h"
+#include "trace/common/metrics_server.h"
 #include "trace/common/platform_keys.h"
 
 namespace trace::gateway {
@@ -53,8 +53,8 @@ int Run(int argc, char** argv, const sigset_t& stop_signals) {
   }
   log::SetLevel(flags.Get("log-level"));
   int64_t ints[9];
-  const char* names[] = {"workers", "batch-size", "batch-ms",     "queue",        "max-clock-skew-ms",
-                         "device-cache-ms", "http-port", "drain-timeout", "session-expiry"};
+  const char* names[] = {"workers",         "batch-size", "batch-ms",      "queue",         "max-clock-skew-ms",
+                         "device-cache-ms", "http-port",  "drain-timeout", "session-expiry"};
   for (int i = 0; i < 9; ++i) {
     auto v = flags.GetInt(names[i]);
     if (!v || *v < 0) {
@@ -80,15 +80,16 @@ int Run(int argc, char** argv, const sigset_t& stop_signals) {
   Checker checker(directory, clock, {.max_clock_skew = std::chrono::milliseconds(ints[4])});
   PgEnvelopeStore store(flags.Get("db-url"));
   MqttSource* source_ptr = nullptr;
-  Pipeline pipeline({.workers = static_cast<int>(ints[0]),
-                     .batch_size = static_cast<size_t>(std::max<int64_t>(1, ints[1])),
-                     .batch_time = std::chrono::milliseconds(ints[2]),
-                     .queue_capacity = static_cast<size_t>(std::max<int64_t>(1, ints[3]))},
-                    checker, store, keys->receipt, keys->receipt_key_id,
-                    [&source_ptr](const std::string& topic, const std::string& payload) {
-                      return source_ptr->Publish(topic, payload);
-                    },
-                    metrics);
+  Pipeline pipeline(
+      {.workers = static_cast<int>(ints[0]),
+       .batch_size = static_cast<size_t>(std::max<int64_t>(1, ints[1])),
+       .batch_time = std::chrono::milliseconds(ints[2]),
+       .queue_capacity = static_cast<size_t>(std::max<int64_t>(1, ints[3]))},
+      checker, store, keys->receipt, keys->receipt_key_id,
+      [&source_ptr](const std::string& topic, const std::string& payload) {
+        return source_ptr->Publish(topic, payload);
+      },
+      metrics);
   MqttSource source({.url = flags.Get("mqtt-url"),
                      .client_id = flags.Get("client-id"),
                      .username = flags.Get("mqtt-username"),
@@ -96,8 +97,7 @@ int Run(int argc, char** argv, const sigset_t& stop_signals) {
                      .share_group = flags.Get("share-group"),
                      .session_expiry = std::chrono::seconds(ints[8])},
                     [&pipeline, &metrics](std::string topic, std::string payload) {
-                      if (pipeline.Submit(std::move(topic), std::move(payload)) ==
-                          Pipeline::SubmitResult::kDraining) {
+                      if (pipeline.Submit(std::move(topic), std::move(payload)) == Pipeline::SubmitResult::kDraining) {
                         metrics.Abandoned();
                       }
                     });
@@ -111,22 +111,11 @@ int Run(int argc, char** argv, const sigset_t& stop_signals) {
   metrics.AddGauge("trace_gateway_mqtt_subscribed", "1 while the shared subscription is active.",
                    [&] { return source.subscribed() ? 1.0 : 0.0; });
 
-  HttpServer http;
-  auto port = http.Start(flags.Get("http-address"), static_cast<int>(ints[6]),
-                         [&](std::string_view method, std::string_view target) {
-                           HttpAnswer a;
-                           if (target == "/metrics") {
-                             a.content_type = "text/plain; version=0.0.4; charset=utf-8";
-                             a.body = metrics.Render();
-                           } else if (target == "/healthz") {
-                             a.status = source.subscribed() ? 200 : 503;
-                             a.body = source.subscribed() ? "ok\n" : "not subscribed\n";
-                           } else {
-                             a.status = 404;
-                             a.body = "not found\n";
-                           }
-                           return a;
-                         });
+  metrics.StartSampling(std::chrono::milliseconds(250));
+  metrics::MetricsServer http(metrics.registry(), [&source]() -> Status {
+    return source.subscribed() ? OkStatus() : Unavailable("not subscribed");
+  });
+  auto port = http.Start(flags.Get("http-address"), static_cast<uint16_t>(ints[6]));
   if (!port) {
     log::Error("cannot serve http", {{"error", port.error().ToString()}});
     return 1;
@@ -149,7 +138,9 @@ int Run(int argc, char** argv, const sigset_t& stop_signals) {
   // A second signal, or the drain timeout, ends the process at once: nothing is
   // lost (what is not committed has no receipt and is re-sent by devices).
   std::thread watchdog([&stop_signals, timeout = ints[7]] {
-    struct timespec ts{static_cast<time_t>(timeout), 0};
+    struct timespec ts {
+      static_cast<time_t>(timeout), 0
+    };
     siginfo_t info;
     sigtimedwait(&stop_signals, &info, &ts);
     log::Warn("drain cut short; exiting");

@@ -135,14 +135,25 @@ HttpResult Get(int port, const std::string& target, const std::string& accept = 
   return Http(port, "GET", target, {{"Accept", accept}});
 }
 
-void ExpectProblem(const HttpResult& r, int status, const std::string& detail_part = "") {
-  EXPECT_EQ(r.status, status) << r.body;
-  EXPECT_EQ(r.Header("content-type"), "application/problem+json");
+// Success when `r` is an RFC 9457 problem document with `status` whose detail contains
+// `detail_part`; checked with EXPECT_TRUE at each call, so a failure names the calling line.
+::testing::AssertionResult IsProblem(const HttpResult& r, int status, const std::string& detail_part = "") {
+  if (r.status != status) return ::testing::AssertionFailure() << "status " << r.status << ": " << r.body;
+  if (r.Header("content-type") != "application/problem+json") {
+    return ::testing::AssertionFailure() << "content-type " << r.Header("content-type");
+  }
   auto doc = r.Json();
-  EXPECT_TRUE(doc.contains("type") && doc.contains("title") && doc.contains("detail")) << r.body;
-  ASSERT_TRUE(doc.contains("status")) << r.body;
-  EXPECT_EQ(doc.at("status").as_int64(), status);
-  EXPECT_NE(std::string(doc.at("detail").as_string()).find(detail_part), std::string::npos) << r.body;
+  if (!(doc.contains("type") && doc.contains("title") && doc.contains("detail") && doc.contains("status"))) {
+    return ::testing::AssertionFailure() << "not a problem document: " << r.body;
+  }
+  if (!doc.at("status").is_int64() || doc.at("status").as_int64() != status) {
+    return ::testing::AssertionFailure() << "status member: " << r.body;
+  }
+  if (!doc.at("detail").is_string() ||
+      std::string(doc.at("detail").as_string()).find(detail_part) == std::string::npos) {
+    return ::testing::AssertionFailure() << "detail lacks '" << detail_part << "': " << r.body;
+  }
+  return ::testing::AssertionSuccess();
 }
 
 // A child process with the stack's environment; its stderr goes to `log_path`.
@@ -537,7 +548,7 @@ TEST_F(ApiSystemTest, SerialAnswersForTheItemWithItsLotsTrace) {
   auto bare = Get(port_, std::string("/01/") + kRiceGtin + "/21/BAG002");
   ASSERT_EQ(bare.status, 200) << bare.body;
   EXPECT_EQ(bare.Json().at("lot").as_string(), kRiceLot);
-  ExpectProblem(Get(port_, kRicePath + "/21/BAG999"), 404);
+  EXPECT_TRUE(IsProblem(Get(port_, kRicePath + "/21/BAG999"), 404));
 }
 
 TEST_F(ApiSystemTest, CaseOfAnotherProductResolvesToTheLotItHolds) {
@@ -564,14 +575,14 @@ TEST_F(ApiSystemTest, UpstreamCyclesEnd) {
 }
 
 TEST_F(ApiSystemTest, BadInputIs400AndUnknownIs404AsProblemDocuments) {
-  ExpectProblem(Get(port_, "/01/09506000134368/10/RICE-0703"), 400, "check digit");
-  ExpectProblem(Get(port_, std::string("/01/") + kRiceGtin + "/10/ABCDEFGHIJKLMNOPQRSTUVWXYZ"), 400, "lot");
-  ExpectProblem(Get(port_, std::string("/01/") + kRiceGtin + "/10/RICE%200703"), 400);
-  ExpectProblem(Get(port_, std::string("/01/") + kRiceGtin + "/10/NO-SUCH-LOT"), 404);
-  ExpectProblem(Get(port_, "/api/v1/envelopes/xyz"), 400);
-  ExpectProblem(Get(port_, "/api/v1/envelopes/" + std::string(64, '0')), 404);
-  ExpectProblem(Get(port_, "/api/v1/nothing-here"), 404);
-  ExpectProblem(Get(port_, std::string("/api/v1/lots/") + kRiceGtin + "/NO-SUCH/readings"), 404);
+  EXPECT_TRUE(IsProblem(Get(port_, "/01/09506000134368/10/RICE-0703"), 400, "check digit"));
+  EXPECT_TRUE(IsProblem(Get(port_, std::string("/01/") + kRiceGtin + "/10/ABCDEFGHIJKLMNOPQRSTUVWXYZ"), 400, "lot"));
+  EXPECT_TRUE(IsProblem(Get(port_, std::string("/01/") + kRiceGtin + "/10/RICE%200703"), 400));
+  EXPECT_TRUE(IsProblem(Get(port_, std::string("/01/") + kRiceGtin + "/10/NO-SUCH-LOT"), 404));
+  EXPECT_TRUE(IsProblem(Get(port_, "/api/v1/envelopes/xyz"), 400));
+  EXPECT_TRUE(IsProblem(Get(port_, "/api/v1/envelopes/" + std::string(64, '0')), 404));
+  EXPECT_TRUE(IsProblem(Get(port_, "/api/v1/nothing-here"), 404));
+  EXPECT_TRUE(IsProblem(Get(port_, std::string("/api/v1/lots/") + kRiceGtin + "/NO-SUCH/readings"), 404));
 }
 
 TEST_F(ApiSystemTest, NonCanonicalLinksRedirectToTheCanonicalOne) {
@@ -610,8 +621,8 @@ TEST_F(ApiSystemTest, LinksetAndLinkTypeRedirects) {
   ASSERT_EQ(events.status, 200) << events.body;
   // The lot's class appears in the transformation that made it and the case packed from it.
   EXPECT_EQ(events.Json().at("epcisBody").at("queryResults").at("resultsBody").at("eventList").as_array().size(), 2u);
-  ExpectProblem(Get(port_, kRicePath + "?linkType=gs1:nonsense"), 404, "gs1:nonsense");
-  ExpectProblem(Get(port_, std::string("/01/") + kRiceGtin + "/10/UNKNOWN?linkType=gs1:epcis"), 404);
+  EXPECT_TRUE(IsProblem(Get(port_, kRicePath + "?linkType=gs1:nonsense"), 404, "gs1:nonsense"));
+  EXPECT_TRUE(IsProblem(Get(port_, std::string("/01/") + kRiceGtin + "/10/UNKNOWN?linkType=gs1:epcis"), 404));
 }
 
 TEST_F(ApiSystemTest, HtmlPageAndNegotiation) {
@@ -686,7 +697,7 @@ TEST_F(ApiSystemTest, EnvelopeProofVerifiesAgainstTheAnchorRoot) {
   auto fixed = Get(port_, "/api/v1/envelopes/" + first + "?treeSize=" + std::to_string(tree_size_));
   ASSERT_EQ(fixed.status, 200) << fixed.body;
   EXPECT_NE(fixed.Header("cache-control").find("immutable"), std::string::npos);
-  ExpectProblem(Get(port_, "/api/v1/envelopes/" + first + "?treeSize=5"), 404);
+  EXPECT_TRUE(IsProblem(Get(port_, "/api/v1/envelopes/" + first + "?treeSize=5"), 404));
   // Not yet in an anchored checkpoint: proof and anchor are null.
   auto pending = Get(port_, "/api/v1/envelopes/" + *unanchored_);
   ASSERT_EQ(pending.status, 200) << pending.body;
@@ -706,11 +717,11 @@ TEST_F(ApiSystemTest, ConsistencyProofVerifies) {
   }
   EXPECT_FALSE(hashes.empty());
   EXPECT_TRUE(merkle::VerifyConsistency(4, tree_size_, tree_->Root(4).value(), tree_->Root(), hashes).ok());
-  ExpectProblem(Get(port_, "/api/v1/proofs/consistency?from=0&to=4"), 400);
-  ExpectProblem(Get(port_, "/api/v1/proofs/consistency?from=5&to=4"), 400);
-  ExpectProblem(Get(port_, "/api/v1/proofs/consistency?from=1&to=99"), 400, "beyond");
-  ExpectProblem(Get(port_, "/api/v1/proofs/consistency?from=x&to=4"), 400);
-  ExpectProblem(Get(port_, "/api/v1/proofs/consistency?from=1"), 400);
+  EXPECT_TRUE(IsProblem(Get(port_, "/api/v1/proofs/consistency?from=0&to=4"), 400));
+  EXPECT_TRUE(IsProblem(Get(port_, "/api/v1/proofs/consistency?from=5&to=4"), 400));
+  EXPECT_TRUE(IsProblem(Get(port_, "/api/v1/proofs/consistency?from=1&to=99"), 400, "beyond"));
+  EXPECT_TRUE(IsProblem(Get(port_, "/api/v1/proofs/consistency?from=x&to=4"), 400));
+  EXPECT_TRUE(IsProblem(Get(port_, "/api/v1/proofs/consistency?from=1"), 400));
 }
 
 TEST_F(ApiSystemTest, KeysCheckpointAndAnchors) {
@@ -827,11 +838,11 @@ TEST_F(ApiSystemTest, EpcisQueryFiltersAndPages) {
   ASSERT_FALSE(token.empty());
   std::string tampered = token;
   tampered[3] = tampered[3] == 'A' ? 'B' : 'A';
-  ExpectProblem(Get(port_, base + "?perPage=2&GE_eventTime=2026-01-01T00:00:00Z&nextPageToken=" + tampered), 400);
-  ExpectProblem(Get(port_, base + "?perPage=2&EQ_bizStep=shipping&nextPageToken=" + token), 400);
-  ExpectProblem(Get(port_, base + "?perPage=0"), 400);
-  ExpectProblem(Get(port_, base + "?GE_eventTime=yesterday"), 400);
-  ExpectProblem(Get(port_, base + "?EQ_whatever=1"), 400);
+  EXPECT_TRUE(IsProblem(Get(port_, base + "?perPage=2&GE_eventTime=2026-01-01T00:00:00Z&nextPageToken=" + tampered), 400));
+  EXPECT_TRUE(IsProblem(Get(port_, base + "?perPage=2&EQ_bizStep=shipping&nextPageToken=" + token), 400));
+  EXPECT_TRUE(IsProblem(Get(port_, base + "?perPage=0"), 400));
+  EXPECT_TRUE(IsProblem(Get(port_, base + "?GE_eventTime=yesterday"), 400));
+  EXPECT_TRUE(IsProblem(Get(port_, base + "?EQ_whatever=1"), 400));
 }
 
 TEST_F(ApiSystemTest, EpcisDocumentIsValidAgainstGs1SchemaWithAjv) {
@@ -941,7 +952,7 @@ TEST_F(ApiSystemTest, HealthzIs503WithoutTheDatabase) {
                     log_path);
   int port = WaitForPort(log_path);
   ASSERT_GT(port, 0);
-  ExpectProblem(Get(port, "/healthz"), 503, "database");
+  EXPECT_TRUE(IsProblem(Get(port, "/healthz"), 503, "database"));
   EXPECT_FALSE(Get(port, "/healthz").Header("retry-after").empty());
   kill(pid, SIGTERM);
   int status = 0;

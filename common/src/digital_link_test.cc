@@ -13,13 +13,18 @@ namespace {
 constexpr std::string_view kCset82 =
     "!\"%&'()*+,-./0123456789:;<=>?ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz";
 
-// Expects a parse failure whose message contains `needle`.
-void ExpectPathError(std::string_view path, std::string_view needle) {
+// Success when `path` fails to parse with InvalidArgument and a message containing `needle`;
+// checked with EXPECT_TRUE at each call, so a failure names the line of the path that failed.
+::testing::AssertionResult PathRefused(std::string_view path, std::string_view needle) {
   auto link = ParseDigitalLinkPath(path);
-  ASSERT_FALSE(link.has_value()) << path << " parsed";
-  EXPECT_EQ(link.error().code(), StatusCode::kInvalidArgument);
-  EXPECT_NE(link.error().message().find(needle), std::string::npos)
-      << path << ": " << link.error().message() << " lacks '" << needle << "'";
+  if (link.has_value()) return ::testing::AssertionFailure() << path << " parsed";
+  if (link.error().code() != StatusCode::kInvalidArgument) {
+    return ::testing::AssertionFailure() << path << ": code " << link.error();
+  }
+  if (link.error().message().find(needle) == std::string::npos) {
+    return ::testing::AssertionFailure() << path << ": " << link.error().message() << " lacks '" << needle << "'";
+  }
+  return ::testing::AssertionSuccess();
 }
 
 TEST(DigitalLink, ParsesLotWithEncodedSlash) {
@@ -83,34 +88,34 @@ TEST(DigitalLink, ParsesLocationAndSsccKeys) {
   EXPECT_FALSE(ParseDigitalLinkElements("/00/106141412345678908/10/x").has_value());  // SSCC takes no qualifiers
   EXPECT_FALSE(ParseDigitalLinkElements("/414/9506000134308").has_value());
   // A product path parser refuses other primary keys.
-  ExpectPathError("/414/9506000134307", "needs AI 01");
+  EXPECT_TRUE(PathRefused("/414/9506000134307", "needs AI 01"));
 }
 
 TEST(DigitalLink, RefusesBadPaths) {
-  ExpectPathError("/01/09506000134369/21/S1/10/L1", "out of order");
-  ExpectPathError("/01/09506000134369/10/L1/10/L2", "out of order");
-  ExpectPathError("/01/09506000134369/99/x", "AI 99 is not supported");
-  ExpectPathError("/01/09506000134369/17/261231", "qualifiers 17 after AI 01");  // a data attribute, not a qualifier
-  ExpectPathError("/01/09506000134369/22/V1/10/L1", "AI 22 is a valid Digital Link qualifier of 01 but not supported");
-  ExpectPathError("/01/09506000134369/10/L1/", "trailing '/'");
-  ExpectPathError("/01//10/L1", "segment 2 is empty");
-  ExpectPathError("//01/09506000134369", "segment 1 is empty");
-  ExpectPathError("/01/09506000134369/10/", "trailing");
-  ExpectPathError("", "must start with '/'");
-  ExpectPathError("01/09506000134369", "must start with '/'");
-  ExpectPathError("/", "segment 1 is empty");
-  ExpectPathError("/01/09506000134369/10", "no primary key");
-  ExpectPathError("/products/x", "no primary key");
-  ExpectPathError("/01/09506000134363", "GTIN check digit: expected 9, got 3");
-  ExpectPathError("/01/0950600013436", "GTIN check digit: expected 9, got 6");  // read as a GTIN-13
-  ExpectPathError("/01/09506000134369/10/A%2", "bad percent escape '%2'");
-  ExpectPathError("/01/09506000134369/10/A%G0", "bad percent escape '%G0'");
-  ExpectPathError("/01/09506000134369/10/A B", "character ' ' at position 2 must be percent-encoded");
-  ExpectPathError("/01/09506000134369/10/A\"B", "must be percent-encoded");
-  ExpectPathError("/01/09506000134369/10/A%20B", "not in GS1 character set 82");
-  ExpectPathError("/01/09506000134369/10/caf%C3%A9", "not in GS1 character set 82");
-  ExpectPathError("/01/09506000134369/10/123456789012345678901", "21 characters, at most 20");
-  ExpectPathError("/01/09506000134369/10/L1?linkType=all", "'?' at position 3 must be percent-encoded");
+  EXPECT_TRUE(PathRefused("/01/09506000134369/21/S1/10/L1", "out of order"));
+  EXPECT_TRUE(PathRefused("/01/09506000134369/10/L1/10/L2", "out of order"));
+  EXPECT_TRUE(PathRefused("/01/09506000134369/99/x", "AI 99 is not supported"));
+  EXPECT_TRUE(PathRefused("/01/09506000134369/17/261231", "qualifiers 17 after AI 01"));  // a data attribute, not a qualifier
+  EXPECT_TRUE(PathRefused("/01/09506000134369/22/V1/10/L1", "AI 22 is a valid Digital Link qualifier of 01 but not supported"));
+  EXPECT_TRUE(PathRefused("/01/09506000134369/10/L1/", "trailing '/'"));
+  EXPECT_TRUE(PathRefused("/01//10/L1", "segment 2 is empty"));
+  EXPECT_TRUE(PathRefused("//01/09506000134369", "segment 1 is empty"));
+  EXPECT_TRUE(PathRefused("/01/09506000134369/10/", "trailing"));
+  EXPECT_TRUE(PathRefused("", "must start with '/'"));
+  EXPECT_TRUE(PathRefused("01/09506000134369", "must start with '/'"));
+  EXPECT_TRUE(PathRefused("/", "segment 1 is empty"));
+  EXPECT_TRUE(PathRefused("/01/09506000134369/10", "no primary key"));
+  EXPECT_TRUE(PathRefused("/products/x", "no primary key"));
+  EXPECT_TRUE(PathRefused("/01/09506000134363", "GTIN check digit: expected 9, got 3"));
+  EXPECT_TRUE(PathRefused("/01/0950600013436", "GTIN check digit: expected 9, got 6"));  // read as a GTIN-13
+  EXPECT_TRUE(PathRefused("/01/09506000134369/10/A%2", "bad percent escape '%2'"));
+  EXPECT_TRUE(PathRefused("/01/09506000134369/10/A%G0", "bad percent escape '%G0'"));
+  EXPECT_TRUE(PathRefused("/01/09506000134369/10/A B", "character ' ' at position 2 must be percent-encoded"));
+  EXPECT_TRUE(PathRefused("/01/09506000134369/10/A\"B", "must be percent-encoded"));
+  EXPECT_TRUE(PathRefused("/01/09506000134369/10/A%20B", "not in GS1 character set 82"));
+  EXPECT_TRUE(PathRefused("/01/09506000134369/10/caf%C3%A9", "not in GS1 character set 82"));
+  EXPECT_TRUE(PathRefused("/01/09506000134369/10/123456789012345678901", "21 characters, at most 20"));
+  EXPECT_TRUE(PathRefused("/01/09506000134369/10/L1?linkType=all", "'?' at position 3 must be percent-encoded"));
 }
 
 TEST(DigitalLink, ErrorsCarryContext) {

@@ -1,7 +1,5 @@
 #include "commands.h"
 
-#include <openssl/rand.h>
-
 #include <boost/json.hpp>
 #include <pqxx/pqxx>
 
@@ -10,18 +8,11 @@
 #include "pg.h"
 #include "trace/common/encoding.h"
 #include "trace/common/platform_keys.h"
+#include "trace/common/secrets.h"
 #include "trace/common/sha256.h"
 
 namespace trace::admin {
 namespace {
-
-Result<std::string> RandomBytes(size_t n) {
-  std::string out(n, '\0');
-  if (RAND_bytes(reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(n)) != 1) {
-    return Fail(Internal("RAND_bytes failed"));
-  }
-  return out;
-}
 
 Status RequireDb(const std::string& db_url) {
   if (db_url.empty()) return InvalidArgument("no database: set TRACE_DB_URL or pass --db-url");
@@ -44,9 +35,9 @@ Result<boost::json::object> OrgCreateCommand(const std::string& db_url, const st
   if (Status s = ValidateOrgId(org); !s.ok()) return Fail(s);
   if (name.size() > 200) return Fail(InvalidArgument("--name: at most 200 characters"));
   if (Status s = RequireDb(db_url); !s.ok()) return Fail(s);
-  auto secret = RandomBytes(32);
+  auto secret = NewBearerSecret("trc_");
   if (!secret) return Fail(secret.error());
-  std::string token = "trc_" + Base64UrlEncode(*secret);
+  const std::string& token = *secret;
   std::string display_name = name.empty() ? org : name;
   try {
     pqxx::connection conn(db_url);

@@ -75,23 +75,31 @@ Api::Api(ApiOptions options, DbPool& pool, Metrics& metrics, std::function<int()
       pool_(pool),
       metrics_(metrics),
       in_flight_(std::move(in_flight)),
-      limiter_(options_.rate_per_second, options_.rate_burst) {
+      limiter_(options_.rate_per_second, options_.rate_burst),
+      producer_limiter_(options_.producer_rate_per_second, options_.producer_rate_burst) {
   options_.trace.public_base = options_.public_base;
-  auto add = [&](std::string pattern, bool is_public, RouteFn fn) {
-    routes_.push_back({pattern, SplitPath(pattern), is_public, fn});
-  };
-  add("/api/v1/envelopes/{id}", true, &Api::Envelope);
-  add("/api/v1/checkpoint", true, &Api::CheckpointRoute);
-  add("/api/v1/proofs/consistency", true, &Api::Consistency);
-  add("/api/v1/anchors", true, &Api::Anchors);
-  add("/api/v1/keys", true, &Api::Keys);
-  add("/api/v1/epcis/events", true, &Api::Epcis);
-  add("/api/v1/lots/{gtin}/{lot}/readings", true, &Api::Readings);
+  Add("/api/v1/envelopes/{id}", Access::kPublic, &Api::Envelope);
+  Add("/api/v1/checkpoint", Access::kPublic, &Api::CheckpointRoute);
+  Add("/api/v1/proofs/consistency", Access::kPublic, &Api::Consistency);
+  Add("/api/v1/anchors", Access::kPublic, &Api::Anchors);
+  Add("/api/v1/keys", Access::kPublic, &Api::Keys);
+  Add("/api/v1/epcis/events", Access::kPublic, &Api::Epcis);
+  Add("/api/v1/lots/{gtin}/{lot}/readings", Access::kPublic, &Api::Readings);
   // The page's scripts and style: cheap and immutable, so not rate limited (a
   // page view needs them all at once).
-  add("/static/{file}", false, &Api::Static);
-  add("/healthz", false, &Api::Healthz);
-  add("/metrics", false, &Api::MetricsRoute);
+  Add("/static/{file}", Access::kOperations, &Api::Static);
+  Add("/healthz", Access::kOperations, &Api::Healthz);
+  Add("/metrics", Access::kOperations, &Api::MetricsRoute);
+}
+
+void Api::Add(std::string pattern, Access access, void (Api::*fn)(const HttpRequest&, const Params&, Reply)) {
+  AddRoute("GET", std::move(pattern), access,
+           [this, fn](const HttpRequest& req, const Params& p, Reply reply) { (this->*fn)(req, p, std::move(reply)); });
+}
+
+void Api::AddRoute(std::string method, std::string pattern, Access access, RouteFn fn) {
+  auto segments = SplitPath(pattern);
+  routes_.push_back({std::move(method), std::move(pattern), std::move(segments), access, std::move(fn)});
 }
 
 std::string Api::AnchorFilter() const {
@@ -104,10 +112,12 @@ std::string Api::AnchorFilter() const {
 
 void Api::Handle(HttpRequest req, Reply reply) {
   const auto start = std::chrono::steady_clock::now();
-  // Find the route.
+  // Find the route: the first whose pattern and method match; the methods of
+  // routes whose pattern alone matches answer 405.
   const Route* route = nullptr;
   Params params;
   std::string route_name = "other";
+  std::string allowed;
   bool digital_link = req.path.starts_with("/01/");
   if (digital_link) {
     route_name = "/01/{gtin}/10/{lot}";
@@ -119,29 +129,42 @@ void Api::Handle(HttpRequest req, Reply reply) {
       bool ok = true;
       for (size_t i = 0; i < segments.size() && ok; ++i) {
         const auto& s = r.segments[i];
-        if (s.size() > 2 && s.front() == '{' && s.back() == '}') {
-          auto decoded = gs1::PercentDecodeSegment(segments[i]);
+        const size_t close = s.find('}');
+        if (s.size() > 2 && s.front() == '{' && close != std::string::npos) {
+          // "{name}" or "{name}.suffix": the segment must end with the suffix.
+          std::string_view suffix = std::string_view(s).substr(close + 1);
+          std::string_view seg = segments[i];
+          if (seg.size() <= suffix.size() || !seg.ends_with(suffix)) {
+            ok = false;
+            continue;
+          }
+          auto decoded = gs1::PercentDecodeSegment(seg.substr(0, seg.size() - suffix.size()));
           if (!decoded || decoded->empty()) {
             ok = false;
           } else {
-            p[s.substr(1, s.size() - 2)] = *decoded;
+            p[s.substr(1, close - 1)] = *decoded;
           }
         } else {
           ok = s == segments[i];
         }
       }
-      if (ok) {
-        route = &r;
-        params = std::move(p);
-        route_name = r.name;
-        break;
+      if (!ok) continue;
+      if (r.method != req.method) {
+        if (allowed.find(r.method) == std::string::npos) allowed += (allowed.empty() ? "" : ", ") + r.method;
+        continue;
       }
+      route = &r;
+      params = std::move(p);
+      route_name = r.name;
+      break;
     }
   }
 
   // Everything leaves through here: ETag, 304, metrics.
   auto finish = [this, start, route_name, inm = req.Header("if-none-match"), reply](HttpResponse res) {
-    if (res.status == 200 && res.Get("ETag").empty()) res.Set("ETag", StrongEtag(res.body));
+    if (res.status == 200 && res.Get("ETag").empty() && res.Get("Cache-Control") != "no-store") {
+      res.Set("ETag", StrongEtag(res.body));
+    }
     if (res.status == 200 && !inm.empty() && IfNoneMatchMatches(inm, res.Get("ETag"))) {
       res.status = 304;
       res.body.clear();
@@ -152,23 +175,33 @@ void Api::Handle(HttpRequest req, Reply reply) {
     reply(std::move(res));
   };
 
+  if (!digital_link && route == nullptr && !allowed.empty()) {
+    HttpResponse res = Problem(405, "this resource allows " + allowed);
+    res.Set("Allow", allowed);
+    return finish(std::move(res));
+  }
   if (!digital_link && route == nullptr) return finish(Problem(404, "no route " + req.path));
-  if (digital_link || route->is_public) {
-    if (int retry = limiter_.Take(req.client); retry > 0) {
+  const Access access = digital_link ? Access::kPublic : route->access;
+  if (access != Access::kOperations) {
+    RateLimiter& limiter = access == Access::kPublic ? limiter_ : producer_limiter_;
+    if (int retry = limiter.Take(req.client); retry > 0) {
       metrics_.RecordRateLimited();
-      HttpResponse res = Problem(
-          429, "rate limit: at most " + std::to_string(options_.rate_per_second) + " requests per second per client");
+      const double rate = access == Access::kPublic ? options_.rate_per_second : options_.producer_rate_per_second;
+      HttpResponse res =
+          Problem(429, "rate limit: at most " + std::to_string(rate) + " requests per second per client");
       res.Set("Retry-After", std::to_string(retry));
       return finish(std::move(res));
     }
   }
-  if (req.method != "GET") {
-    HttpResponse res = Problem(405, "only GET is served here");
-    res.Set("Allow", "GET");
-    return finish(std::move(res));
+  if (digital_link) {
+    if (req.method != "GET") {
+      HttpResponse res = Problem(405, "only GET is served here");
+      res.Set("Allow", "GET");
+      return finish(std::move(res));
+    }
+    return DigitalLink(req, params, finish);
   }
-  if (digital_link) return DigitalLink(req, params, finish);
-  (this->*(route->fn))(req, params, finish);
+  route->fn(req, params, finish);
 }
 
 void Api::Db(Reply reply, std::function<HttpResponse(pqxx::connection&)> job) {

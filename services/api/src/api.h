@@ -14,6 +14,8 @@
 //   /api/v1/lots/{gtin}/{lot}/readings  every sensor reading of a lot
 //   /static/{hashed name}               the page's CSS and scripts (html_page.h)
 //   /healthz, /metrics                  operations (not rate limited)
+// Other modules add theirs with AddRoute (the producer API and dashboard:
+// producer_api.h, dashboard.h).
 //
 // Thread-safe: Handle is called from the I/O threads concurrently.
 #pragma once
@@ -41,6 +43,10 @@ struct ApiOptions {
   std::string page_token_secret;
   double rate_per_second = 20;  // per client on public routes; <= 0: no limit
   double rate_burst = 40;
+  // Producer API and dashboard, per client (a packing-house tablet or a
+  // capture client does more than a phone).
+  double producer_rate_per_second = 50;
+  double producer_rate_burst = 100;
 };
 
 class Api {
@@ -51,18 +57,38 @@ class Api {
   void Handle(HttpRequest req, Reply reply);
 
   using Params = std::map<std::string, std::string>;
+  using RouteFn = std::function<void(const HttpRequest&, const Params&, Reply)>;
 
- private:
-  using RouteFn = void (Api::*)(const HttpRequest&, const Params&, Reply);
-  struct Route {
-    std::string name;  // the pattern, for metrics
-    std::vector<std::string> segments;
-    bool is_public;
-    RouteFn fn;
+  // Who may call a route and how it is limited.
+  enum class Access {
+    kPublic,      // anyone; rate limited per client (PROTOCOL.md §7)
+    kOperations,  // /healthz, /metrics, static assets: not rate limited
+    kProducer,    // producer API and dashboard: rate limited with the producer budget;
+                  // the handler authenticates (auth.h)
   };
 
-  // Runs `job` on the pool and replies with its answer (503 when the pool is full).
+  // Adds a route before the first request. `pattern` is a path whose segments
+  // are literals or "{name}" parameters, optionally with a literal suffix
+  // ("{lot}.png"); parameters arrive percent-decoded and non-empty. A path that
+  // matches a pattern but not its method answers 405 with Allow.
+  void AddRoute(std::string method, std::string pattern, Access access, RouteFn fn);
+
+  // Runs `job` on the pool and replies with its answer (503 when the pool is
+  // full or the database unavailable, 500 when the job throws).
   void Db(Reply reply, std::function<HttpResponse(pqxx::connection&)> job);
+
+  const ApiOptions& options() const { return options_; }
+
+ private:
+  struct Route {
+    std::string method;
+    std::string name;  // the pattern, for metrics
+    std::vector<std::string> segments;
+    Access access;
+    RouteFn fn;
+  };
+  // Member routes of this class, bound to `this`.
+  void Add(std::string pattern, Access access, void (Api::*fn)(const HttpRequest&, const Params&, Reply));
 
   void DigitalLink(const HttpRequest& req, const Params& p, Reply reply);
   void Envelope(const HttpRequest& req, const Params& p, Reply reply);
@@ -83,6 +109,7 @@ class Api {
   Metrics& metrics_;
   std::function<int()> in_flight_;
   RateLimiter limiter_;
+  RateLimiter producer_limiter_;
   std::vector<Route> routes_;
 };
 

@@ -124,8 +124,18 @@ class Session : public std::enable_shared_from_this<Session> {
       self->stream_.socket().cancel(ignored);
     });
     reading_ = true;
-    http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code ec, std::size_t) { self->OnRead(ec); });
+    // The header first: a route named in large_body_paths may take a larger body.
+    http::async_read_header(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      if (ec || self->timed_out_) return self->OnRead(ec);
+      const auto target = self->parser_->get().target();
+      const auto path = target.substr(0, target.find('?'));
+      for (const auto& p : self->server_->options.large_body_paths) {
+        if (path == p) self->parser_->body_limit(self->server_->options.large_body_limit);
+      }
+      if (self->parser_->is_done()) return self->OnRead(ec);
+      http::async_read(self->stream_, self->buffer_, *self->parser_,
+                       [self](beast::error_code ec, std::size_t) { self->OnRead(ec); });
+    });
   }
 
   void OnRead(beast::error_code ec) {

@@ -58,6 +58,10 @@ struct HttpServerOptions {
   int io_threads = 2;
   std::size_t header_limit = 8 * 1024;
   std::size_t body_limit = 64 * 1024;
+  // Paths (exact, before '?') whose requests may carry up to large_body_limit:
+  // EPCIS capture documents are larger than any other request.
+  std::vector<std::string> large_body_paths;
+  std::size_t large_body_limit = 8 * 1024 * 1024;
   std::chrono::milliseconds read_timeout{10'000};
   std::chrono::milliseconds write_timeout{30'000};
   int max_requests_per_connection = 1000;

@@ -232,6 +232,19 @@ HttpResponse Problem(int status, std::string_view detail) {
   return res;
 }
 
+Result<std::multimap<std::string, std::string>> ParseForm(std::string_view body) {
+  std::string spaced;
+  spaced.reserve(body.size());
+  for (char c : body) {
+    if (c == '+') {
+      spaced += "%20";
+    } else {
+      spaced += c;
+    }
+  }
+  return ParseQuery(spaced);
+}
+
 HttpResponse ProblemFor(const Status& status) { return Problem(HttpStatusFor(status.code()), status.message()); }
 
 HttpResponse JsonResponse(const boost::json::value& value, std::string_view content_type) {

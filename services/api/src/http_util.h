@@ -35,6 +35,10 @@ std::optional<std::string> Negotiate(std::string_view accept, std::span<const st
 // literal plus. InvalidArgument for a bad %-escape.
 Result<std::multimap<std::string, std::string>> ParseQuery(std::string_view query);
 
+// Parses an application/x-www-form-urlencoded body: as ParseQuery, but '+'
+// stands for a space (HTML forms).
+Result<std::multimap<std::string, std::string>> ParseForm(std::string_view body);
+
 // Percent-encodes a query component: all but RFC 3986 unreserved characters.
 std::string QueryEscape(std::string_view value);
 

@@ -62,3 +62,18 @@ TEST(Problem, IsRfc9457) {
 
 }  // namespace
 }  // namespace trace::api
+
+namespace trace::api {
+namespace {
+
+TEST(Form, PlusIsSpaceAndEscapedPlusIsPlus) {
+  auto f = ParseForm("name=Jasmine+rice&note=a%2Bb&csrf=x");
+  ASSERT_TRUE(f) << f.error().ToString();
+  EXPECT_EQ(f->find("name")->second, "Jasmine rice");
+  EXPECT_EQ(f->find("note")->second, "a+b");
+  EXPECT_EQ(f->find("csrf")->second, "x");
+  EXPECT_FALSE(ParseForm("a=%zz"));
+}
+
+}  // namespace
+}  // namespace trace::api

@@ -7,10 +7,13 @@
 #include <regex>
 
 #include "api.h"
+#include "auth.h"
+#include "dashboard.h"
 #include "db_pool.h"
 #include "http_server.h"
 #include "http_util.h"
 #include "metrics.h"
+#include "producer_api.h"
 #include "trace/common/config.h"
 #include "trace/common/encoding.h"
 #include "trace/common/log.h"
@@ -38,6 +41,17 @@ int Run(int argc, char** argv, const sigset_t& stop_signals) {
   flags.Add("max-depth", "TRACE_API_MAX_DEPTH", "8", "upstream lots followed at most");
   flags.Add("page-token-secret", "TRACE_API_PAGE_TOKEN_SECRET", "",
             "key of the EPCIS nextPageToken tags (default: random per process)");
+  flags.Add("producer-rate-limit", "TRACE_API_PRODUCER_RATE_LIMIT", "50",
+            "requests per second per client on producer routes and the dashboard (0: off)");
+  flags.Add("producer-rate-burst", "TRACE_API_PRODUCER_RATE_BURST", "100", "producer requests a client may make at once");
+  flags.Add("session-hours", "TRACE_API_SESSION_HOURS", "12", "dashboard sessions last this long");
+  flags.Add("max-auth-failures", "TRACE_API_MAX_AUTH_FAILURES", "10",
+            "bad passwords or tokens per client or e-mail in 5 minutes before 429");
+  flags.Add("capture-body-limit", "TRACE_API_CAPTURE_BODY_LIMIT", "8388608", "largest EPCIS capture document, bytes");
+  flags.Add("keys-dir", "TRACE_KEYS_DIR", "", "folder of the platform keys; orgs/ holds the orgs' signing keys");
+  flags.Add("mqtt-url", "TRACE_MQTT_URL", "", "broker for device logins, tcp://host:port (unset: database only)");
+  flags.Add("mqtt-admin-username", "TRACE_MQTT_ADMIN_USERNAME", "", "dynamic-security admin user");
+  flags.Add("mqtt-admin-password", "TRACE_MQTT_ADMIN_PASSWORD", "", "its password");
   flags.Add("drain-timeout", "TRACE_API_DRAIN_TIMEOUT", "20", "seconds to finish requests on SIGTERM");
   flags.Add("log-level", "TRACE_LOG_LEVEL", "info", "debug, info, warn or error");
   auto args = flags.Parse(argc, argv);
@@ -55,7 +69,8 @@ int Run(int argc, char** argv, const sigset_t& stop_signals) {
 
   std::map<std::string, int64_t> ints;
   for (const char* name : {"io-threads", "db-threads", "db-queue", "body-limit", "header-limit", "read-timeout-ms",
-                           "max-depth", "drain-timeout"}) {
+                           "max-depth", "drain-timeout", "session-hours", "max-auth-failures",
+                           "capture-body-limit"}) {
     auto v = flags.GetInt(name);
     if (!v || *v < 1) return bad(std::string("--") + name + ": want a positive integer");
     ints[name] = *v;
@@ -63,6 +78,11 @@ int Run(int argc, char** argv, const sigset_t& stop_signals) {
   auto rate = flags.GetDouble("rate-limit");
   auto burst = flags.GetDouble("rate-burst");
   if (!rate || !burst || *rate < 0 || *burst < 1) return bad("--rate-limit/--rate-burst: want numbers (burst >= 1)");
+  auto producer_rate = flags.GetDouble("producer-rate-limit");
+  auto producer_burst = flags.GetDouble("producer-rate-burst");
+  if (!producer_rate || !producer_burst || *producer_rate < 0 || *producer_burst < 1) {
+    return bad("--producer-rate-limit/--producer-rate-burst: want numbers (burst >= 1)");
+  }
 
   const std::string listen = flags.Get("listen");
   auto colon = listen.rfind(':');
@@ -78,6 +98,8 @@ int Run(int argc, char** argv, const sigset_t& stop_signals) {
   http.body_limit = static_cast<size_t>(ints["body-limit"]);
   http.header_limit = static_cast<size_t>(ints["header-limit"]);
   http.read_timeout = std::chrono::milliseconds(ints["read-timeout-ms"]);
+  http.large_body_paths = {"/api/v1/epcis/capture"};
+  http.large_body_limit = static_cast<size_t>(ints["capture-body-limit"]);
 
   ApiOptions options;
   if (!flags.Get("thresholds").empty()) {
@@ -104,12 +126,26 @@ int Run(int argc, char** argv, const sigset_t& stop_signals) {
   }
   options.rate_per_second = *rate;
   options.rate_burst = *burst;
+  options.producer_rate_per_second = *producer_rate;
+  options.producer_rate_burst = *producer_burst;
+
+  ProducerOptions producer;
+  producer.db_url = flags.Get("db-url");
+  producer.keys_dir = flags.Get("keys-dir");
+  if (!flags.Get("mqtt-url").empty()) {
+    if (flags.Get("mqtt-admin-username").empty()) return bad("--mqtt-url needs --mqtt-admin-username");
+    producer.broker = admin::BrokerConfig{flags.Get("mqtt-url"), flags.Get("mqtt-admin-username"),
+                                          flags.Get("mqtt-admin-password")};
+  }
 
   // Declared in dependency order, destroyed in reverse: server, api, pool.
   Metrics metrics;
   DbPool pool(flags.Get("db-url"), static_cast<int>(ints["db-threads"]), static_cast<size_t>(ints["db-queue"]));
   HttpServer server;
   std::unique_ptr<Api> api;
+  std::unique_ptr<Authenticator> auth;
+  std::unique_ptr<ProducerApi> producer_api;
+  std::unique_ptr<Dashboard> dashboard;
   // The public base may name the port just bound, so the Api comes after Start;
   // until it is there, requests get 503.
   std::atomic<Api*> ready{nullptr};
@@ -130,6 +166,14 @@ int Run(int argc, char** argv, const sigset_t& stop_signals) {
   if (options.public_base.empty()) options.public_base = "http://" + http.address + ":" + std::to_string(*port);
   while (!options.public_base.empty() && options.public_base.back() == '/') options.public_base.pop_back();
   api = std::make_unique<Api>(options, pool, metrics, [&server] { return server.in_flight(); });
+  auth = std::make_unique<Authenticator>(AuthOptions{
+      .session_ttl = std::chrono::hours(ints["session-hours"]),
+      .secure_cookies = options.public_base.starts_with("https://"),
+      .public_origin = options.public_base,
+      .max_failures = static_cast<int>(ints["max-auth-failures"]),
+  });
+  producer_api = std::make_unique<ProducerApi>(*api, *auth, producer);
+  dashboard = std::make_unique<Dashboard>(*producer_api);
   ready = api.get();
   log::Info("listening", {{"address", http.address}, {"port", *port}, {"public_base", options.public_base}});
 

@@ -1,5 +1,8 @@
 #include "cli.h"
 
+#include <fstream>
+#include <iostream>
+
 #include <optional>
 #include <string>
 #include <vector>
@@ -25,6 +28,8 @@ constexpr const char* kCommands =
     "  org create ORG [--name NAME]                 create an organization and its admin API token\n"
     "  device register ORG DEVICE --public-key KEY  register a device (base64url Ed25519 key) and its broker login\n"
     "  device revoke ORG DEVICE                     revoke a device and disable its broker login\n"
+    "  user create ORG EMAIL --role ROLE --password-file FILE\n"
+    "                                               create a dashboard user (FILE '-': standard input)\n"
     "  keys                                         print the platform keys document, creating the keys once\n"
     "  chain deploy --rpc URL --key-file FILE       deploy the TraceAnchor contract; the key's account owns it\n"
     "  audit [--rpc URL --contract ADDRESS]         re-check every envelope, leaf, node, checkpoint and anchor\n"
@@ -36,6 +41,8 @@ void DeclareFlags(Flags& flags) {
   flags.Add("migrations-dir", "TRACE_MIGRATIONS_DIR", TRACE_DEFAULT_MIGRATIONS_DIR, "folder of NNNN_name.sql files");
   flags.Add("name", "", "", "organization display name (org create)");
   flags.Add("public-key", "", "", "device Ed25519 public key, base64url (device register)");
+  flags.Add("role", "", "admin", "admin, operator or viewer (user create)");
+  flags.Add("password-file", "", "", "file holding the user's password, '-' for standard input (user create)");
   flags.Add("mqtt-url", "TRACE_MQTT_URL", "", "broker URL, tcp://host:port; unset: database only");
   flags.Add("mqtt-admin-username", "TRACE_MQTT_ADMIN_USERNAME", "", "dynamic-security admin user");
   flags.Add("mqtt-admin-password", "TRACE_MQTT_ADMIN_PASSWORD", "", "its password");
@@ -62,6 +69,21 @@ Result<std::optional<BrokerConfig>> BrokerFromFlags(const Flags& flags) {
 }
 
 Status Usage(const std::string& message) { return InvalidArgument(message); }
+
+// The first line of `path` ('-': standard input), without its line end.
+Result<std::string> ReadPassword(const std::string& path) {
+  if (path.empty()) return Fail(Usage("--password-file FILE is required ('-' reads standard input)"));
+  std::string line;
+  if (path == "-") {
+    std::getline(std::cin, line);
+  } else {
+    std::ifstream in(path);
+    if (!in) return Fail(InvalidArgument("--password-file: cannot read " + path));
+    std::getline(in, line);
+  }
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  return line;
+}
 
 Result<boost::json::object> Dispatch(const Flags& flags, const std::vector<std::string>& args) {
   if (args.empty()) return Fail(Usage("no command given"));
@@ -93,6 +115,14 @@ Result<boost::json::object> Dispatch(const Flags& flags, const std::vector<std::
       return DeviceRevokeCommand(flags.Get("db-url"), *broker, args[2], args[3]);
     }
     return Fail(Usage("usage: trace-admin device register|revoke ORG DEVICE ..."));
+  }
+  if (cmd == "user") {
+    if (args.size() < 2 || args[1] != "create" || args.size() != 4) {
+      return Fail(Usage("usage: trace-admin user create ORG EMAIL --role ROLE --password-file FILE"));
+    }
+    auto password = ReadPassword(flags.Get("password-file"));
+    if (!password) return Fail(password.error());
+    return UserCreateCommand(flags.Get("db-url"), args[2], args[3], *password, flags.Get("role"));
   }
   if (cmd == "keys") {
     if (Status s = want(1, "keys [--keys-dir DIR] [--log-name NAME]"); !s.ok()) return Fail(s);

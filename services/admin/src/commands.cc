@@ -58,6 +58,42 @@ Result<boost::json::object> OrgCreateCommand(const std::string& db_url, const st
   return boost::json::object{{"org", org}, {"name", display_name}, {"token", token}};
 }
 
+Result<boost::json::object> UserCreateCommand(const std::string& db_url, const std::string& org,
+                                              const std::string& email_in, const std::string& password,
+                                              const std::string& role) {
+  if (Status s = ValidateOrgId(org); !s.ok()) return Fail(s);
+  std::string email = email_in;
+  for (char& c : email) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const auto at = email.find('@');
+  if (email.size() > 254 || at == std::string::npos || at == 0 || email.find('.', at) == std::string::npos) {
+    return Fail(InvalidArgument("EMAIL: not an e-mail address"));
+  }
+  if (role != "admin" && role != "operator" && role != "viewer") {
+    return Fail(InvalidArgument("--role: want admin, operator or viewer"));
+  }
+  if (password.size() < 10) return Fail(InvalidArgument("password: at least 10 characters"));
+  if (Status s = RequireDb(db_url); !s.ok()) return Fail(s);
+  auto hash = HashPassword(password);
+  if (!hash) return Fail(hash.error());
+  try {
+    pqxx::connection conn(db_url);
+    pqxx::work w(conn);
+    if (w.exec_params("SELECT 1 FROM organizations WHERE id = $1", org).empty()) {
+      return Fail(NotFound("no organization \"" + org + "\""));
+    }
+    if (w.exec_params("INSERT INTO users (org, email, password_hash, role) VALUES ($1, $2, $3, $4) "
+                      "ON CONFLICT DO NOTHING RETURNING id",
+                      org, email, *hash, role)
+            .empty()) {
+      return Fail(AlreadyExists("a user with e-mail " + email + " exists already"));
+    }
+    w.commit();
+  } catch (const std::exception& e) {
+    return Fail(PgError("user create", e));
+  }
+  return boost::json::object{{"org", org}, {"email", email}, {"role", role}};
+}
+
 Result<boost::json::object> DeviceRegisterCommand(const std::string& db_url, const std::optional<BrokerConfig>& broker,
                                                   const std::string& org, const std::string& device,
                                                   const std::string& public_key_b64url) {

@@ -45,6 +45,13 @@ Result<boost::json::object> DeviceRegisterCommand(const std::string& db_url, con
 Result<boost::json::object> DeviceRevokeCommand(const std::string& db_url, const std::optional<BrokerConfig>& broker,
                                                 const std::string& org, const std::string& device);
 
+// Creates a dashboard user of `org` with `role` (admin, operator, viewer) and a
+// scrypt hash of `password` (at least 10 characters). {"org", "email", "role"}.
+// AlreadyExists for a taken e-mail, NotFound for an unknown organization.
+Result<boost::json::object> UserCreateCommand(const std::string& db_url, const std::string& org,
+                                              const std::string& email, const std::string& password,
+                                              const std::string& role);
+
 // The keys document of PROTOCOL.md §7, creating DIR/log.key and
 // DIR/receipt.key on first use and recording their public halves in
 // platform_keys. Receipt keys recorded earlier and not retired are listed

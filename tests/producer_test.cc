@@ -1,0 +1,390 @@
+// The producer API and dashboard (issue 6) against the real stack: PostgreSQL,
+// Mosquitto with dynamic security, trace-api as shipped. Accounts and sessions,
+// products, lots, sites, devices (with a real MQTT client), tokens and scopes,
+// CSRF, guessing limits, and the authorization matrix: every producer route with
+// another organization's token (403 or 404, nothing changed) and with none (401).
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <pqxx/pqxx>
+#include <string>
+#include <vector>
+
+#include "harness/http_call.h"
+#include "harness/stack.h"
+#include "trace/common/ed25519.h"
+#include "trace/common/encoding.h"
+#include "trace/common/gs1.h"
+
+namespace trace {
+namespace {
+
+namespace json = boost::json;
+using testing::HttpCall;
+using testing::HttpResult;
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+std::string Gtin(const std::string& first13) { return first13 + gs1::CheckDigit(first13).value(); }
+
+class ProducerSystemTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    auto stack = testing::Stack::Start({.postgres = true, .mosquitto = true, .services = true});
+    ASSERT_TRUE(stack.has_value()) << stack.error();
+    stack_ = std::move(*stack).release();
+    const std::string url = stack_->Env("TRACE_API_URL");
+    ASSERT_FALSE(url.empty()) << "stack.sh --services did not start trace-api";
+    port_ = std::stoi(url.substr(url.rfind(':') + 1));
+    for (const char* org : {"farm-a", "farm-b"}) {
+      auto r = stack_->Run({"trace-admin", "org", "create", org, "--json"});
+      ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+      auto doc = json::parse(r.out).as_object();
+      (std::string(org) == "farm-a" ? token_a_ : token_b_) = new std::string(doc.at("token").as_string());
+    }
+    // A dashboard user of farm-a, made the way an operator does it.
+    const std::string pw_file = stack_->dir() + "/pw";
+    FILE* f = fopen(pw_file.c_str(), "w");
+    fputs("rice fields forever\n", f);
+    fclose(f);
+    auto r = stack_->Run({"trace-admin", "user", "create", "farm-a", "Grower@Farm-A.example", "--role", "admin",
+                          "--password-file", pw_file, "--json"});
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  }
+  static void TearDownTestSuite() {
+    delete stack_;
+    stack_ = nullptr;
+  }
+
+  static HttpResult Call(const std::string& method, const std::string& target, const std::string* token,
+                         const std::string& body = "", Headers extra = {}) {
+    Headers h = std::move(extra);
+    if (token) h.emplace_back("Authorization", "Bearer " + *token);
+    if (!body.empty()) h.emplace_back("Content-Type", "application/json");
+    return HttpCall(port_, method, target, h, body);
+  }
+
+  static int64_t Count(const std::string& sql) {
+    pqxx::connection c(stack_->Env("TRACE_DB_URL"));
+    pqxx::read_transaction tx(c);
+    return tx.exec1(sql)[0].as<int64_t>();
+  }
+
+  // Everything a producer can change, as one fingerprint.
+  static std::string Fingerprint() {
+    pqxx::connection c(stack_->Env("TRACE_DB_URL"));
+    pqxx::read_transaction tx(c);
+    return tx.exec1(
+                 "SELECT concat_ws('|', (SELECT md5(string_agg(gtin || org || name, ',' ORDER BY gtin)) FROM products), "
+                 "(SELECT md5(string_agg(gtin || lot || coalesce(recalled_at::text, ''), ',' ORDER BY gtin, lot)) "
+                 "FROM lots), (SELECT md5(string_agg(gln || org, ',' ORDER BY gln)) FROM sites), "
+                 "(SELECT md5(string_agg(org || device || status, ',' ORDER BY org, device)) FROM devices), "
+                 "(SELECT md5(string_agg(id || coalesce(revoked_at::text, ''), ',' ORDER BY id)) FROM api_tokens), "
+                 "(SELECT count(*) FROM users), (SELECT count(*) FROM envelopes))")[0]
+        .as<std::string>();
+  }
+
+  static testing::Stack* stack_;
+  static int port_;
+  static std::string* token_a_;
+  static std::string* token_b_;
+};
+testing::Stack* ProducerSystemTest::stack_ = nullptr;
+int ProducerSystemTest::port_ = 0;
+std::string* ProducerSystemTest::token_a_ = nullptr;
+std::string* ProducerSystemTest::token_b_ = nullptr;
+
+::testing::AssertionResult IsProblem(const HttpResult& r, int status, const std::string& detail_part = "") {
+  if (r.status != status) return ::testing::AssertionFailure() << "status " << r.status << ": " << r.body;
+  if (r.Header("content-type") != "application/problem+json") {
+    return ::testing::AssertionFailure() << "content-type " << r.Header("content-type") << ": " << r.body;
+  }
+  const auto& doc = r.Json();
+  if (!doc.contains("detail") || !doc.at("detail").is_string() ||
+      std::string(doc.at("detail").as_string()).find(detail_part) == std::string::npos) {
+    return ::testing::AssertionFailure() << "detail lacks '" << detail_part << "': " << r.body;
+  }
+  return ::testing::AssertionSuccess();
+}
+
+TEST_F(ProducerSystemTest, ProductsAndLotsWithChecks) {
+  const std::string gtin = Gtin("950600099001");
+  auto r = Call("POST", "/api/v1/products", token_a_,
+                R"({"gtin":")" + gtin + R"(","name":"Jasmine rice 5 kg","category":"rice",)"
+                R"("attributes":{"variety":"Hom Mali 105"}})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(r.Json().at("gtin").as_string(), "0" + gtin);
+  EXPECT_EQ(r.Header("location"), "/api/v1/products/0" + gtin);
+  EXPECT_EQ(r.Header("cache-control"), "no-store");
+  // A wrong check digit, a duplicate, an unknown member, no name.
+  std::string bad = gtin;
+  bad.back() = bad.back() == '9' ? '0' : static_cast<char>(bad.back() + 1);
+  EXPECT_TRUE(IsProblem(Call("POST", "/api/v1/products", token_a_, R"({"gtin":")" + bad + R"(","name":"x"})"), 400,
+                        "check digit"));
+  EXPECT_TRUE(IsProblem(Call("POST", "/api/v1/products", token_a_, R"({"gtin":")" + gtin + R"(","name":"x"})"), 409));
+  EXPECT_TRUE(IsProblem(Call("POST", "/api/v1/products", token_a_, R"({"gtin":")" + gtin + R"(","nam":"x"})"), 400,
+                        "unknown member"));
+  EXPECT_TRUE(IsProblem(Call("POST", "/api/v1/products", token_a_, "{not json"), 400, "not JSON"));
+
+  r = Call("POST", "/api/v1/lots", token_a_, R"({"gtin":")" + gtin + R"(","lot":"HM-2612-01"})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_TRUE(IsProblem(Call("POST", "/api/v1/lots", token_a_, R"({"gtin":")" + gtin + R"(","lot":"HM 2612"})"), 400,
+                        "character set 82"));
+  EXPECT_TRUE(IsProblem(Call("POST", "/api/v1/lots", token_a_, R"({"gtin":")" + gtin + R"(","lot":"HM-2612-01"})"),
+                        409));
+  // Another organization's product takes no lot from farm-b.
+  EXPECT_TRUE(IsProblem(Call("POST", "/api/v1/lots", token_b_, R"({"gtin":")" + gtin + R"(","lot":"B-1"})"), 404));
+
+  r = Call("GET", "/api/v1/lots/0" + gtin + "/HM-2612-01", token_a_);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.Json().at("product").as_string(), "Jasmine rice 5 kg");
+  EXPECT_EQ(r.Json().at("events").as_int64(), 0);
+
+  r = Call("POST", "/api/v1/sites", token_a_,
+           R"({"gln":")" + Gtin("950600000001") + R"(","name":"Field 7","kind":"farm","latitude":15.23,"longitude":104.85})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_TRUE(IsProblem(Call("POST", "/api/v1/sites", token_a_,
+                             R"({"gln":"9506000000010","name":"x","kind":"farm"})"), 400, "check digit"));
+  EXPECT_TRUE(IsProblem(Call("POST", "/api/v1/sites", token_a_,
+                             R"({"gln":")" + Gtin("950600000002") + R"(","name":"x","kind":"farm","latitude":91,"longitude":0})"),
+                        400, "latitude"));
+  r = Call("GET", "/api/v1/sites", token_a_);
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.Json().at("sites").as_array().size(), 1u);
+  // farm-b sees none of it.
+  EXPECT_TRUE(Call("GET", "/api/v1/sites", token_b_).Json().at("sites").as_array().empty());
+  EXPECT_TRUE(Call("GET", "/api/v1/products", token_b_).Json().at("products").as_array().empty());
+}
+
+TEST_F(ProducerSystemTest, DevicesRegisteredThroughTheApiGetBrokerLoginsAndRevocationEndsThem) {
+  const auto key = Ed25519PrivateKey::Generate();
+  const std::string public_key = Base64UrlEncode(key.public_key());
+  auto r = Call("POST", "/api/v1/devices", token_a_,
+                R"({"device":"dryer-3","name":"Dryer 3","publicKey":")" + public_key + R"("})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  const std::string user = std::string(r.Json().at("mqtt_username").as_string());
+  const std::string pass = std::string(r.Json().at("mqtt_password").as_string());
+  EXPECT_EQ(user, "farm-a/dryer-3");
+  const std::string mqtt = stack_->Env("TRACE_MQTT_URL");
+  const std::string port = mqtt.substr(mqtt.rfind(':') + 1);
+  auto pub = [&](const std::string& password) {
+    return stack_->Run({"mosquitto_pub", "-h", "127.0.0.1", "-p", port, "-V", "mqttv5", "-u", user, "-P", password,
+                        "-i", "dryer-3-test", "-t", "trace/v1/farm-a/dryer-3/up", "-q", "1", "-m", "{}"});
+  };
+  EXPECT_EQ(pub(pass).exit_code, 0) << pub(pass).err;
+  // The reserved server signer, a bad key, a duplicate.
+  EXPECT_TRUE(IsProblem(Call("POST", "/api/v1/devices", token_a_,
+                             R"({"device":"dashboard","publicKey":")" + public_key + R"("})"),
+                        400, "reserved"));
+  EXPECT_TRUE(IsProblem(Call("POST", "/api/v1/devices", token_a_, R"({"device":"x1","publicKey":"abc"})"), 400));
+  EXPECT_TRUE(IsProblem(Call("POST", "/api/v1/devices", token_a_,
+                             R"({"device":"dryer-3","publicKey":")" + public_key + R"("})"),
+                        409));
+  r = Call("GET", "/api/v1/devices", token_a_);
+  ASSERT_EQ(r.status, 200);
+  bool listed = false;
+  for (const auto& d : r.Json().at("devices").as_array()) {
+    if (d.at("device").as_string() == "dryer-3") {
+      listed = true;
+      EXPECT_EQ(d.at("name").as_string(), "Dryer 3");
+      EXPECT_EQ(d.at("status").as_string(), "active");
+    }
+  }
+  EXPECT_TRUE(listed) << r.body;
+  // farm-b cannot revoke it; farm-a can, and then the broker refuses the login.
+  EXPECT_TRUE(IsProblem(Call("POST", "/api/v1/devices/dryer-3/revoke", token_b_), 404));
+  r = Call("POST", "/api/v1/devices/dryer-3/revoke", token_a_);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.Json().at("status").as_string(), "revoked");
+  EXPECT_NE(pub(pass).exit_code, 0);
+}
+
+TEST_F(ProducerSystemTest, TokensRolesAndScopes) {
+  auto r = Call("POST", "/api/v1/tokens", token_a_, R"({"name":"scanner","role":"viewer"})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  const std::string viewer = std::string(r.Json().at("token").as_string());
+  const int64_t viewer_id = r.Json().at("id").as_int64();
+  r = Call("POST", "/api/v1/tokens", token_a_, R"({"name":"reader","role":"admin","scopes":["read"]})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  const std::string reader = std::string(r.Json().at("token").as_string());
+  EXPECT_TRUE(IsProblem(Call("POST", "/api/v1/tokens", token_a_, R"({"role":"admin","scopes":["everything"]})"), 400,
+                        "scopes"));
+
+  const std::string product = R"({"gtin":")" + Gtin("950600099002") + R"(","name":"x"})";
+  EXPECT_EQ(Call("GET", "/api/v1/products", &viewer).status, 200);
+  EXPECT_TRUE(IsProblem(Call("POST", "/api/v1/products", &viewer, product), 403, "viewer"));
+  EXPECT_TRUE(IsProblem(Call("GET", "/api/v1/tokens", &viewer), 403));
+  EXPECT_EQ(Call("GET", "/api/v1/products", &reader).status, 200);
+  EXPECT_TRUE(IsProblem(Call("POST", "/api/v1/products", &reader, product), 403, "scopes"));
+  // A viewer cannot make itself an admin.
+  EXPECT_TRUE(IsProblem(Call("POST", "/api/v1/tokens", &viewer, R"({"role":"admin"})"), 403));
+
+  EXPECT_EQ(Call("DELETE", "/api/v1/tokens/" + std::to_string(viewer_id), token_a_).status, 204);
+  EXPECT_TRUE(IsProblem(Call("GET", "/api/v1/products", &viewer), 401, "revoked"));
+  EXPECT_EQ(Call("GET", "/api/v1/products", &viewer).Header("www-authenticate"), "Bearer realm=\"trace\"");
+}
+
+TEST_F(ProducerSystemTest, SessionsCsrfAndTheDashboard) {
+  // Not signed in: the dashboard sends the browser to the login form.
+  auto r = HttpCall(port_, "GET", "/dashboard/products");
+  EXPECT_EQ(r.status, 303);
+  EXPECT_EQ(r.Header("location"), "/dashboard/login?next=%2Fdashboard%2Fproducts");
+  r = HttpCall(port_, "GET", "/dashboard/login");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_NE(r.body.find("name=\"password\""), std::string::npos);
+  EXPECT_NE(r.Header("content-security-policy").find("default-src 'none'"), std::string::npos);
+
+  const Headers form = {{"Content-Type", "application/x-www-form-urlencoded"}};
+  r = HttpCall(port_, "POST", "/dashboard/login", form, "email=grower%40farm-a.example&password=wrong+password");
+  EXPECT_EQ(r.status, 401);
+  EXPECT_NE(r.body.find("wrong e-mail or password"), std::string::npos);
+  r = HttpCall(port_, "POST", "/dashboard/login", form,
+               "email=Grower%40Farm-A.example&password=rice+fields+forever&next=%2Fdashboard%2Fproducts");
+  ASSERT_EQ(r.status, 303) << r.body;
+  EXPECT_EQ(r.Header("location"), "/dashboard/products");
+  const std::string set_cookie = r.Header("set-cookie");
+  EXPECT_NE(set_cookie.find("HttpOnly"), std::string::npos);
+  EXPECT_NE(set_cookie.find("SameSite=Strict"), std::string::npos);
+  const std::string cookie = set_cookie.substr(0, set_cookie.find(';'));
+  // An open redirect is not possible through `next`.
+  r = HttpCall(port_, "POST", "/dashboard/login", form,
+               "email=grower%40farm-a.example&password=rice+fields+forever&next=https%3A%2F%2Fevil.example%2F");
+  EXPECT_EQ(r.Header("location"), "/dashboard");
+
+  r = HttpCall(port_, "GET", "/dashboard/products", {{"Cookie", cookie}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_NE(r.body.find("New product"), std::string::npos);
+  const std::string csrf = std::string(
+      HttpCall(port_, "GET", "/api/v1/session", {{"Cookie", cookie}}).Json().at("csrf").as_string());
+  ASSERT_EQ(csrf.size(), 32u);
+
+  const std::string gtin = Gtin("950600099003");
+  const std::string before = Fingerprint();
+  Headers with_cookie = form;
+  with_cookie.emplace_back("Cookie", cookie);
+  // Without the CSRF token, with a wrong one, or from another origin: refused, nothing stored.
+  r = HttpCall(port_, "POST", "/dashboard/products", with_cookie, "gtin=" + gtin + "&name=Brown+rice");
+  EXPECT_EQ(r.status, 403);
+  r = HttpCall(port_, "POST", "/dashboard/products", with_cookie, "gtin=" + gtin + "&name=Brown+rice&csrf=x" + csrf);
+  EXPECT_EQ(r.status, 403);
+  Headers cross = with_cookie;
+  cross.emplace_back("Origin", "https://evil.example");
+  r = HttpCall(port_, "POST", "/dashboard/products", cross, "gtin=" + gtin + "&name=Brown+rice&csrf=" + csrf);
+  EXPECT_EQ(r.status, 403);
+  EXPECT_TRUE(IsProblem(Call("POST", "/api/v1/products", nullptr, R"({"gtin":")" + gtin + R"(","name":"x"})",
+                             {{"Cookie", cookie}}),
+                        403, "CSRF"));
+  EXPECT_EQ(Fingerprint(), before);
+  // With it: stored, and the list shows it.
+  r = HttpCall(port_, "POST", "/dashboard/products", with_cookie,
+               "gtin=" + gtin + "&name=Brown+rice&attributes=variety%3DRD6%3B+grade%3DA&csrf=" + csrf);
+  ASSERT_EQ(r.status, 303) << r.body;
+  r = HttpCall(port_, "GET", r.Header("location"), {{"Cookie", cookie}});
+  EXPECT_NE(r.body.find("Brown rice"), std::string::npos);
+  EXPECT_NE(r.body.find("variety=RD6"), std::string::npos);
+  // A bad form value is shown on the form again, with the problem.
+  r = HttpCall(port_, "POST", "/dashboard/lots", with_cookie, "gtin=0" + gtin + "&lot=BAD+LOT&csrf=" + csrf);
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("character set 82"), std::string::npos);
+
+  // Signing out ends the session on the server.
+  r = HttpCall(port_, "POST", "/dashboard/logout", with_cookie, "csrf=" + csrf);
+  EXPECT_EQ(r.status, 303);
+  EXPECT_EQ(HttpCall(port_, "GET", "/dashboard/products", {{"Cookie", cookie}}).status, 303);
+  EXPECT_TRUE(IsProblem(Call("GET", "/api/v1/products", nullptr, "", {{"Cookie", cookie}}), 401));
+}
+
+// Every producer route: with no credentials 401; with farm-b's token on farm-a's objects
+// 403 or 404, and nothing changed.
+TEST_F(ProducerSystemTest, AuthorizationMatrix) {
+  const std::string gtin = "0" + Gtin("950600099004");
+  ASSERT_EQ(Call("POST", "/api/v1/products", token_a_, R"({"gtin":")" + gtin + R"(","name":"Matrix rice"})").status,
+            201);
+  ASSERT_EQ(Call("POST", "/api/v1/lots", token_a_, R"({"gtin":")" + gtin + R"(","lot":"MX-1"})").status, 201);
+  const auto key = Ed25519PrivateKey::Generate();
+  const std::string public_key = Base64UrlEncode(key.public_key());
+  ASSERT_EQ(Call("POST", "/api/v1/devices", token_a_,
+                 R"({"device":"mx-sensor","publicKey":")" + public_key + R"("})")
+                .status,
+            201);
+  auto tok = Call("POST", "/api/v1/tokens", token_a_, R"({"name":"mx","role":"operator"})");
+  ASSERT_EQ(tok.status, 201);
+  const std::string token_id = std::to_string(tok.Json().at("id").as_int64());
+
+  struct RouteCase {
+    std::string method, target, body;
+  };
+  const std::vector<RouteCase> routes = {
+      {"GET", "/api/v1/session", ""},
+      {"DELETE", "/api/v1/session", ""},
+      {"GET", "/api/v1/sites", ""},
+      {"POST", "/api/v1/sites", R"({"gln":")" + Gtin("950600000003") + R"(","name":"x","kind":"farm"})"},
+      {"GET", "/api/v1/products", ""},
+      {"POST", "/api/v1/products", R"({"gtin":")" + Gtin("950600099005") + R"(","name":"x"})"},
+      {"GET", "/api/v1/products/" + gtin, ""},
+      {"GET", "/api/v1/lots", ""},
+      {"POST", "/api/v1/lots", R"({"gtin":")" + gtin + R"(","lot":"MX-2"})"},
+      {"GET", "/api/v1/lots/" + gtin + "/MX-1", ""},
+      {"GET", "/api/v1/devices", ""},
+      {"POST", "/api/v1/devices", R"({"device":"mx-2","publicKey":")" + public_key + R"("})"},
+      {"POST", "/api/v1/devices/mx-sensor/revoke", ""},
+      {"GET", "/api/v1/tokens", ""},
+      {"POST", "/api/v1/tokens", R"({"role":"viewer"})"},
+      {"DELETE", "/api/v1/tokens/" + token_id, ""},
+      {"GET", "/api/v1/users", ""},
+      {"POST", "/api/v1/users", R"({"email":"x@farm-a.example","password":"long enough pw","role":"viewer"})"},
+      {"GET", "/api/v1/status", ""},
+  };
+  const std::string before = Fingerprint();
+  for (const auto& rc : routes) {
+    SCOPED_TRACE(rc.method + " " + rc.target);
+    auto none = Call(rc.method, rc.target, nullptr, rc.body);
+    EXPECT_TRUE(IsProblem(none, 401));
+  }
+  // A forged token is refused the same way (a few only: each counts as a guess).
+  for (const char* target : {"/api/v1/products", "/api/v1/status"}) {
+    EXPECT_TRUE(IsProblem(Call("GET", target, nullptr, "", {{"Authorization", "Bearer trc_forged"}}), 401));
+  }
+  EXPECT_EQ(Fingerprint(), before);
+
+  // farm-b on farm-a's objects: 404 (or 403 where the route is admin-only anyway), and
+  // whatever farm-b may create lands in farm-b, never in farm-a.
+  const std::vector<RouteCase> foreign = {
+      {"GET", "/api/v1/products/" + gtin, ""},
+      {"POST", "/api/v1/lots", R"({"gtin":")" + gtin + R"(","lot":"MX-3"})"},
+      {"GET", "/api/v1/lots/" + gtin + "/MX-1", ""},
+      {"POST", "/api/v1/devices/mx-sensor/revoke", ""},
+      {"DELETE", "/api/v1/tokens/" + token_id, ""},
+      {"GET", "/dashboard/lots/" + gtin + "/MX-1", ""},
+  };
+  for (const auto& rc : foreign) {
+    SCOPED_TRACE(rc.method + " " + rc.target);
+    auto r = Call(rc.method, rc.target, token_b_, rc.body);
+    EXPECT_TRUE(r.status == 404 || r.status == 403) << r.status << " " << r.body;
+  }
+  EXPECT_EQ(Fingerprint(), before);
+  auto lot = Call("GET", "/api/v1/lots/" + gtin + "/MX-1", token_a_);
+  EXPECT_EQ(lot.status, 200);
+  EXPECT_EQ(Count("SELECT count(*) FROM devices WHERE org = 'farm-a' AND device = 'mx-sensor' AND status = 'active'"),
+            1);
+}
+
+TEST_F(ProducerSystemTest, PasswordAndTokenGuessingIsLimited) {
+  // Last in the suite: it locks this client (127.0.0.1) out for the failure window. The
+  // earlier tests made a few failures of their own (fewer than the limit of 10).
+  const Headers form = {{"Content-Type", "application/x-www-form-urlencoded"}};
+  int limited = 0;
+  for (int i = 0; i < 12; ++i) {
+    auto r = HttpCall(port_, "POST", "/api/v1/session", {{"Content-Type", "application/json"}},
+                      R"({"email":"nobody@farm-b.example","password":"guess )" + std::to_string(i) + R"("})");
+    if (r.status == 429) ++limited;
+    else EXPECT_EQ(r.status, 401) << r.body;
+  }
+  EXPECT_GE(limited, 2);
+  // While locked out, even a right token from this client waits: guessing is what is limited.
+  auto r = Call("GET", "/api/v1/products", token_a_);
+  EXPECT_TRUE(IsProblem(r, 429));
+  EXPECT_FALSE(r.Header("retry-after").empty());
+}
+
+}  // namespace
+}  // namespace trace

@@ -73,7 +73,37 @@ for scenario in rice medicine; do
     "${sim[@]}" scenario "$scenario" --register --log-level warn
 done
 
-# 2. Every stored envelope in the log and covered by a confirmed anchor on the chain.
+# 2. The producers' dashboard: a sign-in for every organization of the scenarios, and the
+#    products named through the producer API as their owners would (session + CSRF token).
+demo_password=$(openssl rand -base64 12 | tr -d '/+=')
+orgs=(ubon-jasmine-coop mun-river-mill siam-fresh-dist baan-market rhein-excipients deccan-api-labs alpen-pharma
+  stadt-apotheke kuehl-logistik)
+make_users() {
+  local org
+  for org in "${orgs[@]}"; do
+    "$bin/trace-admin" user create "$org" "demo@$org.example" --role admin --password-file - \
+      <<<"$demo_password" >/dev/null || return 1
+  done
+}
+check "a dashboard sign-in for each of the ${#orgs[@]} organizations" make_users
+name_product() {
+  local org=$1 lot=$2 name=$3 category=$4 jar gtin csrf code
+  gtin=$(sql "select gtin from event_keys where lot = '$lot' and gtin is not null order by gtin limit 1")
+  [[ -n $gtin ]] || return 1
+  jar="$dir/cookies-$org"
+  curl -fsS -c "$jar" -H 'Content-Type: application/json' \
+    -d "{\"email\":\"demo@$org.example\",\"password\":\"$demo_password\"}" "$TRACE_API_URL/api/v1/session" >/dev/null ||
+    return 1
+  csrf=$(curl -fsS -b "$jar" "$TRACE_API_URL/api/v1/session" | jq -r .csrf)
+  code=$(curl -sS -o /dev/null -w '%{http_code}' -b "$jar" -H "X-CSRF-Token: $csrf" -H 'Content-Type: application/json' \
+    -d "{\"gtin\":\"$gtin\",\"name\":\"$name\",\"category\":\"$category\"}" "$TRACE_API_URL/api/v1/products")
+  [[ $code == 201 || $code == 409 ]]
+}
+check "products named through the producer API" eval \
+  'name_product mun-river-mill HM105-2611-A "Hom Mali jasmine rice 5 kg" rice &&
+   name_product alpen-pharma LK2-26K014 "Chlorambucil 2 mg tablets, 50" medicine'
+
+# 3. Every stored envelope in the log and covered by a confirmed anchor on the chain.
 anchored() {
   [[ $(sql "select (select count(*) from envelopes) > 0 and
                    (select count(*) from envelopes) <=
@@ -91,7 +121,7 @@ echo "      $(sql "select count(*) from envelopes") envelopes; newest anchor: tr
   "$(sql "select max(tree_size) from anchors where state = 'confirmed'"), tx" \
   "$(sql "select tx_hash from anchors where state = 'confirmed' order by tree_size desc limit 1")"
 
-# 3. What a consumer scans: a bag of rice at a shop, a box of medicine at the pharmacy.
+# 4. What a consumer scans: a bag of rice at a shop, a box of medicine at the pharmacy.
 show_product() {
   local label=$1 epc=$2 gtin serial link out rc=0
   IFS='|' read -r gtin serial < <(sql "select gtin, serial from event_keys where value = '$epc' and gtin is not null limit 1")
@@ -119,6 +149,8 @@ API:         $TRACE_API_URL   (keys: /api/v1/keys, checkpoint: /api/v1/checkpoin
 PostgreSQL:  psql "$TRACE_DB_URL"
 Mosquitto:   mosquitto_sub -h 127.0.0.1 -p $mqtt_port -u "\$TRACE_MQTT_GATEWAY_USERNAME" -P "\$TRACE_MQTT_GATEWAY_PASSWORD" -V mqttv5 -t 'trace/v1/+/+/receipt' -v
 anvil:       $TRACE_CHAIN_RPC   (TraceAnchor at $TRACE_CONTRACT)
+Dashboard:   $TRACE_API_URL/dashboard   sign in as demo@mun-river-mill.example (or demo@ORG.example for
+             any organization above) with the password $demo_password
 Logs:        $dir/logs/
 EOF
 

@@ -524,6 +524,37 @@ Result<std::string> LabelSvg(const LabelSpec& spec) {
   return out;
 }
 
+Result<LabelSheetSpec> LotLabelSheet(std::string_view public_base, const std::string& gtin, const std::string& lot,
+                                     std::string_view product_name, const std::vector<std::string>& serials,
+                                     int copies) {
+  if (serials.size() > kMaxSheetLabels) {
+    return Fail(InvalidArgument("label sheet: " + std::to_string(serials.size()) + " serials, at most " +
+                                std::to_string(kMaxSheetLabels)));
+  }
+  if (serials.empty() && (copies < 1 || static_cast<size_t>(copies) > kMaxSheetLabels)) {
+    return Fail(InvalidArgument("label sheet: copies " + std::to_string(copies) + ", want 1.." +
+                                std::to_string(kMaxSheetLabels)));
+  }
+  LabelSheetSpec sheet;
+  sheet.title = product_name.empty() ? "Lot " + lot + " of " + gtin : std::string(product_name) + " - lot " + lot;
+  gs1::DigitalLink link;
+  link.gtin = gtin;
+  link.lot = lot;
+  if (serials.empty()) {
+    auto spec = ProductLabelSpec(public_base, link, product_name);
+    if (!spec) return Fail(spec.error());
+    sheet.labels.assign(static_cast<size_t>(copies), *spec);
+    return sheet;
+  }
+  for (const auto& serial : serials) {
+    link.serial = serial;
+    auto spec = ProductLabelSpec(public_base, link, product_name);
+    if (!spec) return Fail(spec.error());
+    sheet.labels.push_back(std::move(*spec));
+  }
+  return sheet;
+}
+
 std::string_view LabelSheetCss() {
   static constexpr std::string_view kCss =
       "@page{size:A4 portrait;margin:10mm}"

@@ -105,6 +105,16 @@ struct LabelSheetSpec {
 // kMaxSheetLabels, or columns is out of range.
 Result<std::string> LabelSheetHtml(const LabelSheetSpec& sheet);
 
+// The sheet for a lot of product `gtin`: one label per serial (links with /21/)
+// when `serials` is not empty, otherwise `copies` labels of the lot's link; each
+// made by ProductLabelSpec. Title "{product_name} - lot {lot}" (or "Lot {lot} of
+// {gtin}" without a name). InvalidArgument for a bad GTIN, lot or serial (the
+// message names it), copies outside 1..kMaxSheetLabels when there are no
+// serials, or more than kMaxSheetLabels serials.
+Result<LabelSheetSpec> LotLabelSheet(std::string_view public_base, const std::string& gtin, const std::string& lot,
+                                     std::string_view product_name, const std::vector<std::string>& serials,
+                                     int copies);
+
 // The text of the sheet's <style> element (fixed; the same for every sheet).
 std::string_view LabelSheetCss();
 

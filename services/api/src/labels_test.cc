@@ -362,6 +362,34 @@ TEST(LabelSheet, PrintsEveryLabelWithOnlyTheHashedStyle) {
   EXPECT_EQ(lint.first, 0) << lint.second;
 }
 
+TEST(LabelSheet, LotSheetHasOneLabelPerSerialOrCopies) {
+  auto sheet = LotLabelSheet(kBase, kRiceGtin, "RICE-0703", "Jasmine rice 5 kg", {"BAG-1", "BAG-2", "BAG-3"}, 0);
+  ASSERT_TRUE(sheet.has_value()) << sheet.error();
+  EXPECT_EQ(sheet->title, "Jasmine rice 5 kg - lot RICE-0703");
+  ASSERT_EQ(sheet->labels.size(), 3u);
+  EXPECT_EQ(sheet->labels[2].link, "https://id.example.com/01/09506000134369/10/RICE-0703/21/BAG-3");
+  EXPECT_EQ(sheet->labels[2].caption.back(), "(21) BAG-3");
+  auto html = LabelSheetHtml(*sheet);
+  ASSERT_TRUE(html.has_value()) << html.error();
+  WriteArtifact("lot-sheet.html", *html);
+
+  auto copies = LotLabelSheet(kBase, kRiceGtin, "RICE-0703", "", {}, 12);
+  ASSERT_TRUE(copies.has_value()) << copies.error();
+  EXPECT_EQ(copies->title, "Lot RICE-0703 of 09506000134369");
+  ASSERT_EQ(copies->labels.size(), 12u);
+  for (const auto& l : copies->labels) EXPECT_EQ(l.link, "https://id.example.com/01/09506000134369/10/RICE-0703");
+  // The third serial's label decodes to its own link.
+  EXPECT_TRUE(DecodesTo(sheet->labels[2], "lot-sheet-bag-3.png"));
+
+  EXPECT_FALSE(LotLabelSheet(kBase, kRiceGtin, "RICE-0703", "", {}, 0).has_value());
+  EXPECT_FALSE(LotLabelSheet(kBase, kRiceGtin, "RICE-0703", "", {}, 1001).has_value());
+  auto bad = LotLabelSheet(kBase, kRiceGtin, "RICE-0703", "", {"OK-1", "NOT OK"}, 0);
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_EQ(bad.error().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(bad.error().message().find("serial"), std::string::npos) << bad.error();
+  EXPECT_FALSE(LotLabelSheet(kBase, "09506000134368", "RICE-0703", "", {}, 1).has_value());
+}
+
 TEST(LabelSheet, BadSheetsAreInvalidArgument) {
   LabelSheetSpec sheet{.title = "t"};
   auto r = LabelSheetHtml(sheet);

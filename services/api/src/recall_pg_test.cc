@@ -6,7 +6,8 @@
 // Chains:
 //  - rice: paddy lot (cooperative) -> milling -> rice lot of 5 kg bags (+ husk
 //    lot) -> six bags commissioned, packed on two pallets -> pallets shipped to
-//    the distributor -> pallet 2 unpacked, bags to two shops, pallet 1 to shop 14.
+//    the distributor -> pallet 2 unpacked, bags to two shops, pallet 1 to shop 14
+//    (pallet 1 had carried other goods elsewhere before: not part of the recall).
 //  - medicine: one API lot used in two tablet lots; lot A's boxes go in a case
 //    shipped to a pharmacy; lot B's boxes are packed into a serialized bundle
 //    commissioned into a bundle lot of its own.
@@ -328,6 +329,10 @@ class RiceRecall : public ::testing::Test {
                                                       Pgln(mill), mill_site)}));
     ASSERT_TRUE(rec.Record("mun-mill", array{Transform("2026-11-04T14:00:00.000+07:00", array{Quantity(paddy, 8420)},
                                                        array{Quantity(rice, 5450), Quantity(husk, 1680)}, mill_site)}));
+    // Pallet 1 carried something else the day before the bags went on it: not part of the recall.
+    ASSERT_TRUE(rec.Record("mun-mill", array{Movement("shipping", "2026-11-03T08:00:00.000+07:00", "epcList",
+                                                      Epcs({pallets_[0]}), mill_dock, Pgln(mill), mill_site,
+                                                      Pgln(dist), Sgln(dist, "00099"))}));
     ASSERT_TRUE(rec.Record(
         "mun-mill",
         array{Commission("2026-11-04T18:00:00.000+07:00", "epcList", Epcs(bags_), mill_site,

@@ -9,12 +9,12 @@ debs=(
   # build
   build-essential cmake ninja-build ccache pkg-config git
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
-  libssl-dev libpaho-mqttpp-dev libpaho-mqtt-dev libpqxx-dev libsecp256k1-dev libqrencode-dev
+  libssl-dev libpaho-mqttpp-dev libpaho-mqtt-dev libpqxx-dev libsecp256k1-dev libqrencode-dev zlib1g-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   # servers the stack and the tests start on loopback
   postgresql postgresql-contrib mosquitto mosquitto-clients
   # tools the tests and the demo use
-  curl jq procps iproute2 zbar-tools qrencode openssl ca-certificates
+  curl jq procps iproute2 zbar-tools qrencode libxml2-utils openssl ca-certificates
   # the consumer page's browser tests (driven by playwright-core from deploy/package.json)
   chromium
   # benchmarks (bench/*.sh): load generator and the static-file baseline

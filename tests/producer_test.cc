@@ -293,6 +293,58 @@ TEST_F(ProducerSystemTest, SessionsCsrfAndTheDashboard) {
   EXPECT_TRUE(IsProblem(Call("GET", "/api/v1/products", nullptr, "", {{"Cookie", cookie}}), 401));
 }
 
+TEST_F(ProducerSystemTest, LabelsDecodeToTheLinkAndRecallMarksTheLot) {
+  const std::string gtin = "0" + Gtin("950600099006");
+  ASSERT_EQ(Call("POST", "/api/v1/products", token_a_, R"({"gtin":")" + gtin + R"(","name":"Label rice"})").status,
+            201);
+  ASSERT_EQ(Call("POST", "/api/v1/lots", token_a_, R"({"gtin":")" + gtin + R"(","lot":"LB/7%A"})").status, 201);
+  const std::string base = stack_->Env("TRACE_API_URL");
+  // The PNG read by a real decoder gives exactly the product's Digital Link.
+  for (const auto& [path, want] : std::vector<std::pair<std::string, std::string>>{
+           {"/api/v1/labels/" + gtin + "/LB%2F7%25A.png", base + "/01/" + gtin + "/10/LB%2F7%25A"},
+           {"/api/v1/labels/" + gtin + "/LB%2F7%25A/21/BAG-0042.png",
+            base + "/01/" + gtin + "/10/LB%2F7%25A/21/BAG-0042"}}) {
+    auto r = Call("GET", path, token_a_);
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(r.Header("content-type"), "image/png");
+    const std::string file = stack_->dir() + "/label.png";
+    FILE* f = fopen(file.c_str(), "wb");
+    fwrite(r.body.data(), 1, r.body.size(), f);
+    fclose(f);
+    auto z = stack_->Run({"zbarimg", "--raw", "-q", file});
+    ASSERT_EQ(z.exit_code, 0) << z.err;
+    std::string decoded = z.out;
+    while (!decoded.empty() && (decoded.back() == '\n' || decoded.back() == '\r')) decoded.pop_back();
+    EXPECT_EQ(decoded, want);
+  }
+  auto svg = Call("GET", "/api/v1/labels/" + gtin + "/LB%2F7%25A.svg", token_a_);
+  ASSERT_EQ(svg.status, 200);
+  EXPECT_NE(svg.body.find("(10) LB/7%A"), std::string::npos);
+  auto sheet = Call("GET", "/api/v1/labels/" + gtin + "/LB%2F7%25A/sheet?copies=6&columns=3", token_a_);
+  ASSERT_EQ(sheet.status, 200) << sheet.body;
+  EXPECT_NE(sheet.Header("content-security-policy").find("style-src 'sha256-"), std::string::npos);
+  size_t labels = 0;
+  for (size_t pos = 0; (pos = sheet.body.find("<svg", pos)) != std::string::npos; ++pos) ++labels;
+  EXPECT_EQ(labels, 6u);
+  EXPECT_TRUE(IsProblem(Call("GET", "/api/v1/labels/" + gtin + "/LB%2F7%25A/sheet?copies=0", token_a_), 400,
+                        "copies"));
+  EXPECT_TRUE(IsProblem(Call("GET", "/api/v1/labels/" + gtin + "/NO-SUCH.png", token_a_), 404));
+
+  // Recall: the report, the CSV, then marking; the consumer's trace shows it.
+  auto report = Call("GET", "/api/v1/recall/" + gtin + "/LB%2F7%25A", token_a_);
+  ASSERT_EQ(report.status, 200) << report.body;
+  EXPECT_EQ(report.Json().at("lots").as_array().size(), 1u);
+  auto csv = Call("GET", "/api/v1/recall/" + gtin + "/LB%2F7%25A.csv", token_a_);
+  ASSERT_EQ(csv.status, 200);
+  EXPECT_EQ(csv.body.rfind("gtin,lot,", 0), 0u) << csv.body;
+  EXPECT_TRUE(IsProblem(Call("POST", "/api/v1/recall/" + gtin + "/LB%2F7%25A", token_a_, R"({"reason":""})"), 400));
+  auto marked = Call("POST", "/api/v1/recall/" + gtin + "/LB%2F7%25A", token_a_,
+                     R"({"reason":"Stones found in one bag"})");
+  ASSERT_EQ(marked.status, 200) << marked.body;
+  EXPECT_EQ(marked.Json().at("marked").as_int64(), 1);
+  EXPECT_EQ(Count("SELECT count(*) FROM lots WHERE lot = 'LB/7%A' AND recall_reason = 'Stones found in one bag'"), 1);
+}
+
 // Every producer route: with no credentials 401; with farm-b's token on farm-a's objects
 // 403 or 404, and nothing changed.
 TEST_F(ProducerSystemTest, AuthorizationMatrix) {
@@ -333,6 +385,13 @@ TEST_F(ProducerSystemTest, AuthorizationMatrix) {
       {"GET", "/api/v1/users", ""},
       {"POST", "/api/v1/users", R"({"email":"x@farm-a.example","password":"long enough pw","role":"viewer"})"},
       {"GET", "/api/v1/status", ""},
+      {"GET", "/api/v1/labels/" + gtin + "/MX-1.png", ""},
+      {"GET", "/api/v1/labels/" + gtin + "/MX-1.svg", ""},
+      {"GET", "/api/v1/labels/" + gtin + "/MX-1/21/S1.png", ""},
+      {"GET", "/api/v1/labels/" + gtin + "/MX-1/sheet", ""},
+      {"GET", "/api/v1/recall/" + gtin + "/MX-1", ""},
+      {"GET", "/api/v1/recall/" + gtin + "/MX-1.csv", ""},
+      {"POST", "/api/v1/recall/" + gtin + "/MX-1", R"({"reason":"test"})"},
   };
   const std::string before = Fingerprint();
   for (const auto& rc : routes) {
@@ -355,6 +414,11 @@ TEST_F(ProducerSystemTest, AuthorizationMatrix) {
       {"POST", "/api/v1/devices/mx-sensor/revoke", ""},
       {"DELETE", "/api/v1/tokens/" + token_id, ""},
       {"GET", "/dashboard/lots/" + gtin + "/MX-1", ""},
+      {"GET", "/api/v1/labels/" + gtin + "/MX-1.png", ""},
+      {"GET", "/api/v1/labels/" + gtin + "/MX-1/sheet", ""},
+      {"GET", "/api/v1/recall/" + gtin + "/MX-1", ""},
+      {"GET", "/api/v1/recall/" + gtin + "/MX-1.csv", ""},
+      {"POST", "/api/v1/recall/" + gtin + "/MX-1", R"({"reason":"not yours"})"},
   };
   for (const auto& rc : foreign) {
     SCOPED_TRACE(rc.method + " " + rc.target);

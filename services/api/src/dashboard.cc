@@ -7,6 +7,7 @@
 #include "html_page.h"
 #include "http_util.h"
 #include "producer_store.h"
+#include "recall.h"
 #include "trace/common/digital_link.h"
 #include "trace/common/gs1.h"
 
@@ -466,6 +467,82 @@ void Dashboard::Routes() {
                           body += "</tbody></table></div>";
                         }
                         return Html(Layout("Lot " + lot, who, "/dashboard/lots", body, notice));
+                      });
+               });
+
+  // --- Labels: the printable sheet of a lot (its own page and CSP: no dashboard chrome in print).
+  api.AddRoute("GET", "/dashboard/labels/{gtin}/{lot}", A::kProducer,
+               [this, page](const HttpRequest& req, const P& p, Reply reply) {
+                 auto sheet = producer_.LabelSheetRequest(req, p.at("gtin"), p.at("lot"));
+                 if (!sheet) return reply(Html("<p>" + H(sheet.error().message()) + "</p>", 400));
+                 page(req, reply, Permission::kRead,
+                      [this, sheet = *sheet](pqxx::connection& c, const Principal& who, const Form&) {
+                        return producer_.LabelSheet(c, who, sheet);
+                      });
+               });
+
+  // --- Recall: every downstream lot and where it went; marking the lots recalled.
+  auto recall_page = [this](pqxx::connection& c, const Principal& who, const std::string& gtin,
+                            const std::string& lot, std::string_view notice, std::string_view error) {
+    auto report = producer_.Recall(c, who, gtin, lot);
+    if (!report) return ProblemFor(report.error());
+    const std::string base = "/" + report->gtin + "/" + gs1::PercentEncodeValue(report->lot);
+    std::string body = "<section class=\"card\"><p>Lot <b>" + H(report->lot) + "</b> of <span class=\"mono\">" +
+                       report->gtin + "</span> reaches <b>" + std::to_string(report->lots.size()) +
+                       "</b> lot(s) downstream" + (report->truncated ? " (the search stopped at its limits)" : "") +
+                       ".</p><div class=\"actions\"><a class=\"button secondary\" href=\"/api/v1/recall" + base +
+                       ".csv\">Download CSV</a><a class=\"button secondary\" href=\"/dashboard/lots" + base +
+                       "\">Back to the lot</a></div>";
+    if (who.role == Role::kAdmin) {
+      body += "<form class=\"stack\" method=\"post\" action=\"/dashboard/recall" + base + "\">" + Csrf(who) +
+              "<label class=\"wide\">Reason (shown to consumers)<input name=\"reason\" required maxlength=\"500\" "
+              "placeholder=\"Possible contamination; do not eat\"></label><button class=\"danger\" type=\"submit\">"
+              "Mark your lots recalled</button></form>";
+    }
+    body += "</section><div class=\"table-wrap\"><table><thead><tr><th>Lot</th><th>Reached by</th><th>Owner</th>"
+            "<th>Where it went</th><th>State</th></tr></thead><tbody>";
+    for (const auto& l : report->lots) {
+      std::string moves;
+      for (const auto& m : l.movements) {
+        std::string step = m.biz_step;
+        if (auto pos = step.rfind('/'); pos != std::string::npos) step = step.substr(pos + 1);
+        std::string to;
+        for (const auto& d : m.destinations) to += (to.empty() ? "" : ", ") + d.id;
+        if (to.empty()) to = m.biz_location.empty() ? m.read_point : m.biz_location;
+        moves += "<div>" + H(m.time.substr(0, 16)) + " " + H(step) + (to.empty() ? "" : " → " + H(to)) + "</div>";
+      }
+      body += "<tr><td><b>" + H(l.lot) + "</b><br><span class=\"mono\">" + l.gtin + "</span><br>" +
+              H(l.product_name) + "</td><td>" + H(l.via) + (l.via_lot.empty() ? "" : " of " + H(l.via_lot)) +
+              "</td><td>" + H(l.lot_org.value_or(l.product_org)) + "</td><td>" + (moves.empty() ? "—" : moves) +
+              "</td><td>" +
+              (l.recalled_at ? "<span class=\"badge bad\">recalled</span>" : "<span class=\"badge ok\">on sale</span>") +
+              "</td></tr>";
+    }
+    body += "</tbody></table></div>";
+    return Html(Layout("Recall of lot " + report->lot, who, "/dashboard/lots", body, notice, error));
+  };
+  api.AddRoute("GET", "/dashboard/recall/{gtin}/{lot}", A::kProducer,
+               [page, recall_page](const HttpRequest& req, const P& p, Reply reply) {
+                 page(req, reply, Permission::kRead,
+                      [recall_page, gtin = p.at("gtin"), lot = p.at("lot"), notice = Query(req, "notice")](
+                          pqxx::connection& c, const Principal& who, const Form&) {
+                        return recall_page(c, who, gtin, lot, notice, "");
+                      });
+               });
+  api.AddRoute("POST", "/dashboard/recall/{gtin}/{lot}", A::kProducer,
+               [this, page, recall_page](const HttpRequest& req, const P& p, Reply reply) {
+                 page(req, reply, Permission::kRecall,
+                      [this, recall_page, gtin = p.at("gtin"), lot = p.at("lot")](pqxx::connection& c,
+                                                                                  const Principal& who, const Form& f) {
+                        auto marked = producer_.MarkLotRecalled(c, who, gtin, lot, Field(f, "reason"));
+                        if (!marked) return recall_page(c, who, gtin, lot, "", marked.error().message());
+                        std::string notice = Str(marked->at("marked")) + " lot(s) marked recalled";
+                        if (!marked->at("otherOrganizations").as_array().empty()) {
+                          notice += "; " + std::to_string(marked->at("otherOrganizations").as_array().size()) +
+                                    " lot(s) of other organizations are listed for their owners";
+                        }
+                        return SeeOther("/dashboard/recall/" + *gs1::NormalizeGtin(gtin) + "/" +
+                                        gs1::PercentEncodeValue(lot) + "?notice=" + QueryEscape(notice));
                       });
                });
 

@@ -6,7 +6,9 @@
 
 #include "commands.h"
 #include "http_util.h"
+#include "labels.h"
 #include "producer_store.h"
+#include "recall.h"
 #include "trace/common/digital_link.h"
 #include "trace/common/gs1.h"
 #include "trace/common/log.h"
@@ -117,6 +119,90 @@ Result<json::object> ProducerApi::RevokeDevice(const Principal& who, const std::
     log::Warn("device revoked, action not recorded", {{"org", who.org}, {"device", device}, {"error", e.what()}});
   }
   return out;
+}
+
+Result<LabelSheetQuery> ProducerApi::LabelSheetRequest(const HttpRequest& req, const std::string& gtin,
+                                                       const std::string& lot) const {
+  auto q = ParseQuery(req.query);
+  if (!q) return Fail(q.error());
+  LabelSheetQuery out{gtin, lot, {}, 12, 3};
+  auto number = [&](const char* name, int lo, int hi, int& into) -> Status {
+    auto it = q->find(name);
+    if (it == q->end() || it->second.empty()) return OkStatus();
+    int v = 0;
+    auto [ptr, ec] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), v);
+    if (ec != std::errc() || ptr != it->second.data() + it->second.size() || v < lo || v > hi) {
+      return InvalidArgument(std::string(name) + ": want a number from " + std::to_string(lo) + " to " +
+                             std::to_string(hi));
+    }
+    into = v;
+    return OkStatus();
+  };
+  if (Status s = number("copies", 1, static_cast<int>(kMaxSheetLabels), out.copies); !s.ok()) return Fail(s);
+  if (Status s = number("columns", 1, 6, out.columns); !s.ok()) return Fail(s);
+  // serials=A,B,C or serials=A&serials=B (whitespace and commas separate).
+  for (auto [it, end] = q->equal_range("serials"); it != end; ++it) {
+    std::string cur;
+    for (char ch : it->second + ",") {
+      if (ch == ',' || ch == ' ' || ch == '\n' || ch == '\r') {
+        if (!cur.empty()) out.serials.push_back(cur);
+        cur.clear();
+      } else {
+        cur += ch;
+      }
+    }
+  }
+  return out;
+}
+
+HttpResponse ProducerApi::LabelSheet(pqxx::connection& c, const Principal& who, const LabelSheetQuery& q) {
+  pqxx::read_transaction tx(c);
+  auto name = OwnedLot(tx, who.org, q.gtin, q.lot);
+  if (!name) return ProblemFor(name.error());
+  auto sheet = LotLabelSheet(api_.options().public_base, *gs1::NormalizeGtin(q.gtin), q.lot, *name, q.serials,
+                             q.copies);
+  if (!sheet) return ProblemFor(sheet.error());
+  sheet->columns = q.columns;
+  auto html = LabelSheetHtml(*sheet);
+  if (!html) return ProblemFor(html.error());
+  HttpResponse res;
+  res.body = std::move(*html);
+  res.Set("Content-Type", "text/html; charset=utf-8");
+  res.Set("Content-Security-Policy", "default-src 'none'; style-src " + LabelSheetStyleSource() +
+                                         "; img-src 'self' data:; base-uri 'none'; form-action 'none'; "
+                                         "frame-ancestors 'none'");
+  res.Set("X-Content-Type-Options", "nosniff");
+  return res;
+}
+
+Result<RecallReport> ProducerApi::Recall(pqxx::connection& c, const Principal& who, const std::string& gtin,
+                                         const std::string& lot) {
+  {
+    pqxx::read_transaction tx(c);
+    auto owned = OwnedLot(tx, who.org, gtin, lot);
+    if (!owned) return Fail(owned.error());
+  }
+  return BuildRecall(c, *gs1::NormalizeGtin(gtin), lot, {.public_base = api_.options().public_base});
+}
+
+Result<json::object> ProducerApi::MarkLotRecalled(pqxx::connection& c, const Principal& who, const std::string& gtin,
+                                                  const std::string& lot, const std::string& reason) {
+  auto report = Recall(c, who, gtin, lot);
+  if (!report) return Fail(report.error());
+  auto marked = MarkRecalled(c, who.org, *report, reason);
+  if (!marked) return Fail(marked.error());
+  {
+    pqxx::work tx(c);
+    RecordAction(tx, who, "lot.recall", report->gtin + "/" + report->lot,
+                 {{"reason", reason}, {"marked", *marked}, {"affected", report->lots.size()}});
+    tx.commit();
+  }
+  // Lots of other organizations are reported for their owners to recall.
+  json::array others;
+  for (const auto& l : report->lots) {
+    if (l.lot_org && *l.lot_org != who.org) others.push_back(json::object{{"gtin", l.gtin}, {"lot", l.lot}, {"org", *l.lot_org}});
+  }
+  return json::object{{"marked", *marked}, {"affected", report->lots.size()}, {"otherOrganizations", std::move(others)}};
 }
 
 void ProducerApi::Routes() {
@@ -343,6 +429,81 @@ void ProducerApi::Routes() {
               if (!out) return ProblemFor(out.error());
               tx.commit();
               return Created(*out, "/api/v1/users");
+            });
+  });
+
+  // --- QR labels: the lot's (or one item's) Digital Link, PNG or SVG, and a printable sheet.
+  for (const std::string ext : {"png", "svg"}) {
+    for (const bool serial : {false, true}) {
+      const std::string pattern = serial ? "/api/v1/labels/{gtin}/{lot}/21/{serial}." + ext
+                                         : "/api/v1/labels/{gtin}/{lot}." + ext;
+      api.AddRoute("GET", pattern, A::kProducer, [this, ext, serial](const HttpRequest& req, const P& p, Reply reply) {
+        gs1::DigitalLink link{p.at("gtin"), p.at("lot"), std::nullopt, {}};
+        if (serial) link.serial = p.at("serial");
+        Guarded(req, reply, Permission::kRead, "", [this, ext, link](pqxx::connection& c, const Principal& who) {
+          pqxx::read_transaction tx(c);
+          auto name = OwnedLot(tx, who.org, link.gtin, *link.lot);
+          if (!name) return ProblemFor(name.error());
+          gs1::DigitalLink normalized = link;
+          normalized.gtin = *gs1::NormalizeGtin(link.gtin);
+          auto spec = ProductLabelSpec(api_.options().public_base, normalized, *name);
+          if (!spec) return ProblemFor(spec.error());
+          auto image = ext == "png" ? LabelPng(*spec) : LabelSvg(*spec);
+          if (!image) return ProblemFor(image.error());
+          HttpResponse res;
+          res.body = std::move(*image);
+          res.Set("Content-Type", ext == "png" ? "image/png" : "image/svg+xml");
+          res.Set("Content-Disposition", "inline; filename=\"label-" + normalized.gtin + "-" +
+                                             gs1::PercentEncodeValue(*link.lot) + "." + ext + "\"");
+          return res;
+        });
+      });
+    }
+  }
+  api.AddRoute("GET", "/api/v1/labels/{gtin}/{lot}/sheet", A::kProducer,
+               [this](const HttpRequest& req, const P& p, Reply reply) {
+                 auto sheet = LabelSheetRequest(req, p.at("gtin"), p.at("lot"));
+                 if (!sheet) return reply(ProblemFor(sheet.error()));
+                 Guarded(req, reply, Permission::kRead, "",
+                         [this, sheet = *sheet](pqxx::connection& c, const Principal& who) {
+                           return LabelSheet(c, who, sheet);
+                         });
+               });
+
+  // --- Recall: the report (JSON, CSV) and marking the lots recalled.
+  api.AddRoute("GET", "/api/v1/recall/{gtin}/{lot}.csv", A::kProducer,
+               [this](const HttpRequest& req, const P& p, Reply reply) {
+                 Guarded(req, reply, Permission::kRead, "",
+                         [this, gtin = p.at("gtin"), lot = p.at("lot")](pqxx::connection& c, const Principal& who) {
+                           auto report = Recall(c, who, gtin, lot);
+                           if (!report) return ProblemFor(report.error());
+                           HttpResponse res;
+                           res.body = RecallCsv(*report);
+                           res.Set("Content-Type", "text/csv; charset=utf-8; header=present");
+                           res.Set("Content-Disposition", "attachment; filename=\"recall-" + report->gtin + "-" +
+                                                              gs1::PercentEncodeValue(report->lot) + ".csv\"");
+                           return res;
+                         });
+               });
+  api.AddRoute("GET", "/api/v1/recall/{gtin}/{lot}", A::kProducer, [this](const HttpRequest& req, const P& p, Reply reply) {
+    Guarded(req, reply, Permission::kRead, "",
+            [this, gtin = p.at("gtin"), lot = p.at("lot")](pqxx::connection& c, const Principal& who) {
+              auto report = Recall(c, who, gtin, lot);
+              if (!report) return ProblemFor(report.error());
+              return JsonResponse(RecallJson(*report));
+            });
+  });
+  api.AddRoute("POST", "/api/v1/recall/{gtin}/{lot}", A::kProducer, [this](const HttpRequest& req, const P& p, Reply reply) {
+    auto body = JsonBody(req);
+    if (!body) return reply(ProblemFor(body.error()));
+    const auto* reason = body->is_object() ? body->as_object().if_contains("reason") : nullptr;
+    if (!reason || !reason->is_string()) return reply(Problem(400, "body: want {\"reason\": \"...\"}"));
+    Guarded(req, reply, Permission::kRecall, "",
+            [this, gtin = p.at("gtin"), lot = p.at("lot"), reason = std::string(reason->as_string())](
+                pqxx::connection& c, const Principal& who) {
+              auto marked = MarkLotRecalled(c, who, gtin, lot, reason);
+              if (!marked) return ProblemFor(marked.error());
+              return JsonResponse(*marked);
             });
   });
 

@@ -35,6 +35,7 @@
 #include "api.h"
 #include "auth.h"
 #include "dynsec.h"
+#include "recall.h"
 
 namespace trace::api {
 
@@ -42,6 +43,14 @@ struct ProducerOptions {
   std::string db_url;                        // device register/revoke open their own connection
   std::optional<admin::BrokerConfig> broker;  // unset: devices get no broker login (database only)
   std::string keys_dir;                      // the orgs' signing keys (org_signer.h)
+};
+
+// What a label sheet request asks for (?copies=N&columns=C&serials=A,B,...).
+struct LabelSheetQuery {
+  std::string gtin, lot;
+  std::vector<std::string> serials;
+  int copies = 12;
+  int columns = 3;
 };
 
 // A handler body that runs on a pool thread for an authenticated principal.
@@ -62,6 +71,17 @@ class ProducerApi {
   Result<boost::json::object> RegisterDevice(const Principal& who, const std::string& device,
                                              const std::string& public_key, const std::string& name);
   Result<boost::json::object> RevokeDevice(const Principal& who, const std::string& device);
+
+  // Labels and recall, for the JSON routes and the dashboard alike. Each checks
+  // that the lot is the caller's (OwnedLot: NotFound otherwise).
+  Result<LabelSheetQuery> LabelSheetRequest(const HttpRequest& req, const std::string& gtin,
+                                            const std::string& lot) const;
+  HttpResponse LabelSheet(pqxx::connection& c, const Principal& who, const LabelSheetQuery& q);
+  Result<RecallReport> Recall(pqxx::connection& c, const Principal& who, const std::string& gtin,
+                              const std::string& lot);
+  // Marks the caller's lots of the recall report recalled; {"marked", "affected", "otherOrganizations"}.
+  Result<boost::json::object> MarkLotRecalled(pqxx::connection& c, const Principal& who, const std::string& gtin,
+                                              const std::string& lot, const std::string& reason);
 
   Api& api() { return api_; }
   Authenticator& auth() { return auth_; }

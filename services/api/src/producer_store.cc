@@ -308,6 +308,25 @@ Result<json::object> GetLot(pqxx::transaction_base& tx, const std::string& org, 
   return out;
 }
 
+Result<std::string> OwnedLot(pqxx::transaction_base& tx, const std::string& org, const std::string& gtin_in,
+                             const std::string& lot) {
+  auto gtin = gs1::NormalizeGtin(gtin_in);
+  if (!gtin) return Fail(gtin.error().WithContext("gtin"));
+  if (Status s = gs1::ValidateLot(lot); !s.ok()) return Fail(s);
+  pqxx::result r = tx.exec_params(
+      "SELECT coalesce(p.name, ''), "
+      "  CASE WHEN l.org IS NOT NULL THEN l.org = $3 "
+      "       ELSE EXISTS (SELECT 1 FROM event_keys k JOIN envelopes e ON e.id = k.envelope_id "
+      "                    WHERE k.gtin = $1 AND k.lot = $2 AND (e.org = $3 OR p.org = $3)) END "
+      "FROM (SELECT $1::text AS gtin) q LEFT JOIN lots l ON l.gtin = q.gtin AND l.lot = $2 "
+      "LEFT JOIN products p ON p.gtin = q.gtin",
+      *gtin, lot, org);
+  if (r.empty() || r[0][1].is_null() || !r[0][1].as<bool>()) {
+    return Fail(NotFound("no lot " + lot + " of " + *gtin + " in your organization"));
+  }
+  return r[0][0].as<std::string>();
+}
+
 // ---------------------------------------------------------------------------
 // Devices.
 

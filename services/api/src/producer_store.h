@@ -58,6 +58,15 @@ boost::json::array ListLots(pqxx::transaction_base& tx, const std::string& org, 
 Result<boost::json::object> GetLot(pqxx::transaction_base& tx, const std::string& org, const std::string& gtin,
                                    const std::string& lot);
 
+// Whether `org` may label and recall lot (gtin, lot): its lots row is the
+// org's, or, for a lot that has no row (recorded by devices only), the product
+// is recorded by events and either the product is the org's or the org
+// signed one of them. Returns the product's
+// name ("" when the product is not registered); NotFound otherwise, so another
+// organization's lot looks like an unknown one.
+Result<std::string> OwnedLot(pqxx::transaction_base& tx, const std::string& org, const std::string& gtin,
+                             const std::string& lot);
+
 // Devices of the org with status, last seen, last seq, envelopes, seq gaps and
 // rejections by reason.
 boost::json::array ListDevices(pqxx::transaction_base& tx, const std::string& org);

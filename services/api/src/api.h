@@ -41,6 +41,9 @@ struct ApiOptions {
   std::string page_token_secret;
   double rate_per_second = 20;  // per client on public routes; <= 0: no limit
   double rate_burst = 40;
+  // When set, the public read routes run on this pool (a streaming replica, run.cc
+  // --read-db-url); /healthz and anything else stay on the primary pool. Not owned.
+  DbPool* read_pool = nullptr;
 };
 
 class Api {
@@ -61,8 +64,13 @@ class Api {
     RouteFn fn;
   };
 
-  // Runs `job` on the pool and replies with its answer (503 when the pool is full).
-  void Db(Reply reply, std::function<HttpResponse(pqxx::connection&)> job);
+  // Runs `job` on the pool (or on `pool` when given) and replies with its answer
+  // (503 when the pool is full).
+  void Db(Reply reply, std::function<HttpResponse(pqxx::connection&)> job, DbPool* pool = nullptr);
+  // Db on options_.read_pool when set: for read-only jobs that may see a lagging replica.
+  void ReadDb(Reply reply, std::function<HttpResponse(pqxx::connection&)> job) {
+    Db(std::move(reply), std::move(job), options_.read_pool);
+  }
 
   void DigitalLink(const HttpRequest& req, const Params& p, Reply reply);
   void Envelope(const HttpRequest& req, const Params& p, Reply reply);

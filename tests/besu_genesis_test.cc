@@ -56,7 +56,10 @@ uint64_t Quantity(const json::value& v) {
 
 std::set<std::string> ValidatorAddresses() {
   std::set<std::string> out;
-  for (const auto& a : ReadJson(BesuDir() + "/validators.json").as_array()) {
+  const json::value list = ReadJson(BesuDir() + "/validators.json");
+  EXPECT_TRUE(list.is_array());
+  if (!list.is_array()) return out;
+  for (const auto& a : list.as_array()) {
     auto raw = ParseAddress(a.as_string());
     EXPECT_TRUE(raw.has_value()) << a;
     if (raw) out.insert(*raw);

@@ -139,9 +139,11 @@ class ProdSystemTest : public ::testing::Test {
     fs::create_directories(*dir_ + "/nginx/tmp");
 
     // Written on the primary: the platform keys, an organization and its device.
-    for (std::vector<std::string> argv :
-         {std::vector<std::string>{"trace-admin", "keys"}, {"trace-admin", "org", "create", kOrg, "--name=Paddy coop"},
-          {"trace-admin", "device", "register", kOrg, kDevice, "--public-key=" + Base64UrlEncode(key().public_key())}}) {
+    const std::vector<std::vector<std::string>> commands = {
+        {"trace-admin", "keys"},
+        {"trace-admin", "org", "create", kOrg, "--name=Paddy coop"},
+        {"trace-admin", "device", "register", kOrg, kDevice, "--public-key=" + Base64UrlEncode(key().public_key())}};
+    for (const auto& argv : commands) {
       auto r = stack_->Run(argv);
       ASSERT_EQ(r.exit_code, 0) << argv[1] << ": " << r.out << r.err;
     }
@@ -195,7 +197,7 @@ class ProdSystemTest : public ::testing::Test {
     auto envelope = SignEnvelope(unsigned_envelope, key());
     EXPECT_TRUE(envelope.has_value()) << envelope.error();
     if (!envelope) return "";
-    const std::string id = HexEncode(EnvelopeId(*envelope));
+    const std::string id = EnvelopeId(*envelope);  // lowercase hex
     pqxx::connection c(stack_->Env("TRACE_DB_URL"));
     pqxx::work w(c);
     w.exec_params(
@@ -274,10 +276,12 @@ class ProdSystemTest : public ::testing::Test {
   // One request with curl, the certificate checked against the test's own.
   static Response Get(const std::string& url, const std::vector<std::string>& extra = {}) {
     const std::string head = *dir_ + "/head.txt";
-    // localhost is 127.0.0.1, where nginx listens (not ::1).
     std::vector<std::string> argv = {"curl", "-sS", "-m", "10", "--cacert", *dir_ + "/nginx/cert.pem", "-D", head,
-                                     "-w", "\n%{http_code}", "--resolve", "localhost:" + std::to_string(https_port_) + ":127.0.0.1",
-                                     "--resolve", "localhost:" + std::to_string(http_port_) + ":127.0.0.1"};
+                                     "-w", "\n%{http_code}"};
+    // localhost is 127.0.0.1, where nginx listens (not ::1).
+    for (int port : {https_port_, http_port_}) {
+      if (port > 0) argv.insert(argv.end(), {"--resolve", "localhost:" + std::to_string(port) + ":127.0.0.1"});
+    }
     argv.insert(argv.end(), extra.begin(), extra.end());
     argv.push_back(url);
     auto r = testing::RunProgram(argv, {}, 30);

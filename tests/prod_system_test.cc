@@ -364,10 +364,12 @@ TEST_F(ProdSystemTest, NginxLimitsEachClientAddressSeparately) {
       "start=$(date +%s%N)\n"
       "for ip in 127.0.0.1 127.0.0.2; do\n"
       "  curl -s --parallel --parallel-max 60 --interface $ip --cacert '" + cert + "' --resolve '" + resolve +
-      "' -o '" + *dir_ + "/burst-'$ip'-#1' -w \"$ip %{http_code} %{content_type} %header{retry-after}\\n\" '" +
-      Https("/api/v1/keys?n=[1-120]") + "' &\n"
+      "' -o '" + *dir_ + "/burst-'$ip'-#1' -w \"%{http_code} %{content_type} %header{retry-after}\\n\" '" +
+      Https("/api/v1/keys?n=[1-120]") + "' > '" + *dir_ + "/codes-'$ip &\n"
       "done\n"
       "wait\n"
+      // Each curl writes its own file: two writing one pipe could interleave their lines.
+      "for ip in 127.0.0.1 127.0.0.2; do sed \"s/^/$ip /\" '" + *dir_ + "/codes-'$ip; done\n"
       "echo elapsed_ms $(( ($(date +%s%N) - start) / 1000000 ))\n";
   auto r = testing::RunProgram({"bash", "-c", script}, {}, 60);
   ASSERT_EQ(r.exit_code, 0) << r.err;

@@ -12,6 +12,7 @@
 // services/anchor/src/anchor_pg_test.cc (StandbyTakesOverWhenTheLeaderIsKilled).
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -78,6 +79,8 @@ struct Child {
              const std::string& log_path) {
     pid = fork();
     if (pid == 0) {
+      // Dies with the test, even when the test crashes before TearDownTestSuite.
+      prctl(PR_SET_PDEATHSIG, SIGKILL);
       for (const auto& [k, v] : env) setenv(k.c_str(), v.c_str(), 1);
       if (!freopen(log_path.c_str(), "w", stderr) || !freopen(log_path.c_str(), "a", stdout)) _exit(126);
       std::vector<char*> args;

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Starts and stops the real servers of a trace stack, with all their data in one directory.
 #
-#   deploy/stack.sh up DIR [--services] [--only postgres,mosquitto,anvil]
+#   deploy/stack.sh up DIR [--services] [--only postgres,mosquitto,anvil] [--replica]
 #   deploy/stack.sh down DIR
-#   deploy/stack.sh stop|start|restart DIR NAME    (NAME: postgres, mosquitto, anvil, or a service such as
-#                                                   trace-gateway)
+#   deploy/stack.sh stop|start|restart DIR NAME    (NAME: postgres, replica, mosquitto, anvil, or a service
+#                                                   such as trace-gateway)
 #
 # `up` starts PostgreSQL 15, Mosquitto 2 (dynamic security) and anvil on free 127.0.0.1 ports,
 # waits until each answers, deploys the TraceAnchor contract on anvil and applies the migrations
@@ -42,6 +42,13 @@
 # restart the broker or the database under load, as an operator would. Mosquitto saves its persistence file
 # on SIGTERM, so persistent sessions and their queued QoS 1 messages survive a restart.
 #
+# Streaming replica (opt-in: --replica, `replica` in --only, or TRACE_STACK_REPLICA=1): a second
+# PostgreSQL made by pg_basebackup -R from the primary (physical replication slot trace_replica),
+# a hot standby on its own free port, data in DIR/replica. It adds TRACE_REPLICA_DB_URL and
+# TRACE_API_READ_DB_URL (so a trace-api started by --services reads its public routes from it).
+# It follows the primary at the primary's recorded port; `stop DIR replica` / `start DIR replica`
+# act on it alone.
+#
 # Environment: TRACE_BIN_DIR (default ROOT/build/bin) is where trace-admin and the services are.
 set -euo pipefail
 
@@ -49,7 +56,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 bin_dir=${TRACE_BIN_DIR:-$root/build/bin}
 pg_bin=${TRACE_PG_BIN:-/usr/lib/postgresql/15/bin}
 anvil_bin=$root/deploy/node_modules/.bin/anvil
-all_servers=(postgres mosquitto anvil)
+all_servers=(postgres replica mosquitto anvil)
 # Project services started by --services, in start order, when their executable exists in
 # bin_dir.
 services=(trace-gateway trace-anchor trace-api)
@@ -64,7 +71,7 @@ die() {
 
 usage() {
   cat >&2 <<'EOF'
-usage: deploy/stack.sh up DIR [--services] [--only postgres,mosquitto,anvil]
+usage: deploy/stack.sh up DIR [--services] [--only postgres,mosquitto,anvil] [--replica]
        deploy/stack.sh down DIR
        deploy/stack.sh stop|start|restart DIR NAME
 EOF
@@ -356,6 +363,55 @@ EOF
   env_lines+=("export TRACE_DB_URL=postgresql://trace@127.0.0.1:$port/trace")
 }
 
+# A hot standby of the primary, made once with pg_basebackup -R (which writes primary_conninfo and
+# standby.signal), streaming through the physical replication slot trace_replica. initdb's
+# pg_hba.conf already lets 127.0.0.1 connect for replication, and PostgreSQL 15's defaults
+# (wal_level replica, max_wal_senders 10, hot_standby on) are what streaming needs.
+start_replica() {
+  local data="$dir/replica/data" run="$dir/replica/run" logfile="$dir/logs/replica.log" primary
+  choose_pg_user
+  [[ -f $dir/ports/postgres ]] || die "replica: the primary has no recorded port; start postgres first"
+  primary=$(cat "$dir/ports/postgres")
+  "$pg_bin/pg_isready" -q -h 127.0.0.1 -p "$primary" -U postgres -d postgres ||
+    die "replica: the primary does not answer on 127.0.0.1:$primary"
+  mkdir -p "$dir/replica" "$run"
+  [[ -z $pg_user ]] || chown -R "$pg_user:" "$dir/replica"
+  chmod 0700 "$dir/replica"
+  if [[ ! -f $data/PG_VERSION ]]; then
+    log "pg_basebackup from 127.0.0.1:$primary into $data"
+    local slot=(--create-slot --slot=trace_replica)
+    # A replica made again (its data removed) reuses the slot the first one created.
+    [[ -n $("$pg_bin/psql" -X -h 127.0.0.1 -p "$primary" -U postgres -d postgres -tAc \
+      "select 1 from pg_replication_slots where slot_name = 'trace_replica'") ]] && slot=(--slot=trace_replica)
+    as_pg "$pg_bin/pg_basebackup" -h 127.0.0.1 -p "$primary" -U postgres -D "$data" -R -X stream \
+      --checkpoint=fast "${slot[@]}" >>"$logfile" 2>&1 || die "pg_basebackup failed; see $logfile"
+    local sockets="'$run'"
+    ((${#run} + 20 < 107)) || sockets="''"
+    cat >>"$data/postgresql.conf" <<EOF
+
+# trace test stack: streaming replica of the primary (deploy/stack.sh start_replica).
+unix_socket_directories = $sockets
+hot_standby = on
+hot_standby_feedback = on
+EOF
+  fi
+  local as=() port offset attempt
+  [[ -z $pg_user ]] || as=(setpriv --reuid="$pg_user" --regid="$(id -g "$pg_user")" --init-groups --)
+  for attempt in 1 2 3 4; do
+    ((attempt < 4)) || die "replica: no free port after 3 tries"
+    port=$(pick_port replica)
+    log "replica on 127.0.0.1:$port (primary 127.0.0.1:$primary)"
+    offset=$(log_size "$logfile")
+    spawn replica "$logfile" "${as[@]}" "$pg_bin/postgres" -D "$data" -p "$port"
+    wait_ready replica "$logfile" "$offset" \
+      "$pg_bin/pg_isready" -q -h 127.0.0.1 -p "$port" -U postgres -d postgres && break
+  done
+  env_lines+=(
+    "export TRACE_REPLICA_DB_URL=postgresql://trace@127.0.0.1:$port/trace"
+    "export TRACE_API_READ_DB_URL=postgresql://trace@127.0.0.1:$port/trace"
+  )
+}
+
 # ---------------------------------------------------------------------------------------------
 # Mosquitto
 
@@ -622,6 +678,7 @@ cmd_down() {
   stop_one anvil TERM
   stop_one mosquitto TERM
   # SIGINT is PostgreSQL's fast shutdown: it does not wait for clients to disconnect.
+  stop_one replica INT
   stop_one postgres INT
   log "down: $dir"
 }
@@ -654,10 +711,12 @@ on_up_exit() {
 }
 
 cmd_up() {
-  local with_services=0 only="postgres,mosquitto,anvil"
+  local with_services=0 only="postgres,mosquitto,anvil" replica=0
+  [[ ${TRACE_STACK_REPLICA:-0} == 1 ]] && replica=1
   while (($#)); do
     case $1 in
       --services) with_services=1 ;;
+      --replica) replica=1 ;;
       --only)
         [[ $# -ge 2 ]] || usage
         only=$2
@@ -670,9 +729,13 @@ cmd_up() {
   done
   local want=() s
   IFS=, read -r -a want <<<"$only"
+  ((replica)) && want+=(replica)
   for s in "${want[@]}"; do
-    [[ " ${all_servers[*]} " == *" $s "* ]] || die "unknown server '$s' (postgres, mosquitto, anvil)"
+    [[ " ${all_servers[*]} " == *" $s "* ]] || die "unknown server '$s' (postgres, replica, mosquitto, anvil)"
   done
+  if [[ " ${want[*]} " == *" replica "* && " ${want[*]} " != *" postgres "* ]]; then
+    die "the replica needs postgres in --only"
+  fi
 
   mkdir -p "$dir"
   dir=$(cd "$dir" && pwd)
@@ -710,7 +773,7 @@ cmd_one() {
   fi
   if [[ $action == stop || $action == restart ]]; then
     local sig=TERM
-    [[ $name == postgres ]] && sig=INT
+    [[ $name == postgres || $name == replica ]] && sig=INT
     stop_one "$name" "$sig"
     log "stopped $name"
   fi

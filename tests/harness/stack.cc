@@ -167,6 +167,7 @@ Result<std::unique_ptr<Stack>> Stack::Start(Options options) {
   if (only.empty()) return Fail(InvalidArgument("Stack::Start: no server asked for"));
   std::vector<std::string> argv = {SourceDir() + "/deploy/stack.sh", "up", stack->dir_, "--only", only};
   if (options.services) argv.push_back("--services");
+  if (options.replica) argv.push_back("--replica");
   RunResult up = RunProgram(argv, {}, 300);
   if (up.exit_code != 0) {
     // The destructor runs `down` (stack.sh already stopped what it started) and removes DIR.

@@ -28,6 +28,7 @@ class Stack {
     bool mosquitto = false;
     bool anvil = false;
     bool services = false;  // also the project's services found in build/bin (stack.sh --services)
+    bool replica = false;   // a streaming replica of postgres (stack.sh --replica; needs postgres)
   };
 
   // Runs deploy/stack.sh up in a fresh temporary directory (TRACE_SOURCE_DIR env var gives the

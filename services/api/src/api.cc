@@ -204,8 +204,8 @@ void Api::Handle(HttpRequest req, Reply reply) {
   route->fn(req, params, finish);
 }
 
-void Api::Db(Reply reply, std::function<HttpResponse(pqxx::connection&)> job) {
-  bool queued = pool_.Submit(
+void Api::Db(Reply reply, std::function<HttpResponse(pqxx::connection&)> job, DbPool* pool) {
+  bool queued = (pool != nullptr ? *pool : pool_).Submit(
       [reply, job = std::move(job)](pqxx::connection& c) {
         HttpResponse res = job(c);  // may throw; then on_error replies instead
         reply(std::move(res));
@@ -281,7 +281,7 @@ void Api::DigitalLink(const HttpRequest& req, const Params&, Reply reply) {
     mode = *chosen;
   }
 
-  Db(reply, [this, link = *link, mode, self, links, link_header](pqxx::connection& c) {
+  ReadDb(reply, [this, link = *link, mode, self, links, link_header](pqxx::connection& c) {
     pqxx::read_transaction tx(c);
     HttpResponse res;
     if (mode == "application/json" || mode == "text/html") {
@@ -337,7 +337,7 @@ void Api::Envelope(const HttpRequest& req, const Params& p, Reply reply) {
     tree_size = ParseUint(*ts);
     if (!tree_size || *tree_size == 0) return reply(Problem(400, "treeSize: want a positive integer"));
   }
-  Db(reply, [this, id, tree_size](pqxx::connection& c) {
+  ReadDb(reply, [this, id, tree_size](pqxx::connection& c) {
     pqxx::read_transaction tx(c);
     pqxx::result r = tx.exec_params(
         "SELECT convert_from(env.canonical, 'UTF8'), env.org, env.device, encode(d.public_key, 'hex'), l.leaf_index "
@@ -388,7 +388,7 @@ void Api::Envelope(const HttpRequest& req, const Params& p, Reply reply) {
 }
 
 void Api::CheckpointRoute(const HttpRequest&, const Params&, Reply reply) {
-  Db(reply, [](pqxx::connection& c) {
+  ReadDb(reply, [](pqxx::connection& c) {
     pqxx::read_transaction tx(c);
     pqxx::result r = tx.exec("SELECT note FROM checkpoints ORDER BY tree_size DESC LIMIT 1");
     if (r.empty()) return Problem(404, "no checkpoint yet");
@@ -409,7 +409,7 @@ void Api::Consistency(const HttpRequest& req, const Params&, Reply reply) {
   if (!from || !to) return reply(Problem(400, "from and to must be non-negative integers"));
   if (*from == 0) return reply(Problem(400, "from must be at least 1 (no proof from the empty tree)"));
   if (*from > *to) return reply(Problem(400, "from must not exceed to"));
-  Db(reply, [from = *from, to = *to](pqxx::connection& c) {
+  ReadDb(reply, [from = *from, to = *to](pqxx::connection& c) {
     pqxx::read_transaction tx(c);
     pqxx::result r = tx.exec("SELECT coalesce(max(tree_size), 0) FROM checkpoints");
     const auto size = r[0][0].as<int64_t>();
@@ -442,7 +442,7 @@ void Api::Anchors(const HttpRequest& req, const Params&, Reply reply) {
     before = ParseUint(*b);
     if (!before) return reply(Problem(400, "before: want a tree size"));
   }
-  Db(reply, [this, limit, before](pqxx::connection& c) {
+  ReadDb(reply, [this, limit, before](pqxx::connection& c) {
     pqxx::read_transaction tx(c);
     std::string sql =
         "SELECT tree_size, encode(root, 'hex'), chain_id, contract, tx_hash, block_number FROM anchors "
@@ -466,7 +466,7 @@ void Api::Anchors(const HttpRequest& req, const Params&, Reply reply) {
 }
 
 void Api::Keys(const HttpRequest&, const Params&, Reply reply) {
-  Db(reply, [](pqxx::connection& c) {
+  ReadDb(reply, [](pqxx::connection& c) {
     pqxx::read_transaction tx(c);
     pqxx::result r = tx.exec(
         "SELECT kind, name, id, encode(public_key, 'hex'), retired_at IS NULL FROM platform_keys "
@@ -499,7 +499,7 @@ void Api::Epcis(const HttpRequest& req, const Params&, Reply reply) {
     if (k == "nextPageToken") continue;
     rest += (rest.empty() ? "" : "&") + QueryEscape(k) + "=" + QueryEscape(v);
   }
-  Db(reply, [this, query = *query, rest](pqxx::connection& c) {
+  ReadDb(reply, [this, query = *query, rest](pqxx::connection& c) {
     pqxx::read_transaction tx(c);
     auto page = RunEpcisQuery(tx, query, options_.page_token_secret);
     if (!page) return ProblemFor(page.error());
@@ -520,7 +520,7 @@ void Api::Readings(const HttpRequest&, const Params& p, Reply reply) {
   if (!gtin) return reply(ProblemFor(gtin.error()));
   const std::string lot = p.at("lot");
   if (auto s = gs1::ValidateLot(lot); !s.ok()) return reply(ProblemFor(s));
-  Db(reply, [this, gtin = *gtin, lot](pqxx::connection& c) {
+  ReadDb(reply, [this, gtin = *gtin, lot](pqxx::connection& c) {
     pqxx::read_transaction tx(c);
     auto doc = LotReadings(tx, gtin, lot, options_.trace);
     if (!doc) return ProblemFor(doc.error());

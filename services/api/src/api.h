@@ -47,6 +47,9 @@ struct ApiOptions {
   // capture client does more than a phone).
   double producer_rate_per_second = 50;
   double producer_rate_burst = 100;
+  // When set, the public read routes run on this pool (a streaming replica, run.cc
+  // --read-db-url); /healthz and anything else stay on the primary pool. Not owned.
+  DbPool* read_pool = nullptr;
 };
 
 class Api {
@@ -73,9 +76,13 @@ class Api {
   // matches a pattern but not its method answers 405 with Allow.
   void AddRoute(std::string method, std::string pattern, Access access, RouteFn fn);
 
-  // Runs `job` on the pool and replies with its answer (503 when the pool is
-  // full or the database unavailable, 500 when the job throws).
-  void Db(Reply reply, std::function<HttpResponse(pqxx::connection&)> job);
+  // Runs `job` on the pool (or on `pool` when given) and replies with its answer
+  // (503 when the pool is full or the database unavailable, 500 when the job throws).
+  void Db(Reply reply, std::function<HttpResponse(pqxx::connection&)> job, DbPool* pool = nullptr);
+  // Db on options_.read_pool when set: for read-only jobs that may see a lagging replica.
+  void ReadDb(Reply reply, std::function<HttpResponse(pqxx::connection&)> job) {
+    Db(std::move(reply), std::move(job), options_.read_pool);
+  }
 
   const ApiOptions& options() const { return options_; }
 

@@ -24,6 +24,8 @@ int Run(int argc, char** argv, const sigset_t& stop_signals) {
   log::SetService("trace-api");
   Flags flags("trace-api", "public trace and proof routes, GS1 Digital Link resolver, EPCIS query");
   flags.Add("db-url", "TRACE_DB_URL", "", "libpq URI of the database");
+  flags.Add("read-db-url", "TRACE_API_READ_DB_URL", "",
+            "libpq URI of a streaming replica that the public read routes use (default: --db-url)");
   flags.Add("listen", "TRACE_API_LISTEN", "127.0.0.1:8080", "address:port to serve on (port 0: a free one)");
   flags.Add("public-base-url", "TRACE_PUBLIC_URL", "", "https://host used in links (default http://LISTEN as bound)");
   flags.Add("chain-id", "TRACE_CHAIN_ID", "", "only anchors on this chain id count (default: any)");
@@ -138,9 +140,16 @@ int Run(int argc, char** argv, const sigset_t& stop_signals) {
                                           flags.Get("mqtt-admin-password")};
   }
 
-  // Declared in dependency order, destroyed in reverse: server, api, pool.
+  // Declared in dependency order, destroyed in reverse: server, api, pools.
   Metrics metrics;
   DbPool pool(flags.Get("db-url"), static_cast<int>(ints["db-threads"]), static_cast<size_t>(ints["db-queue"]));
+  // The replica's pool, as large as the primary's: the public routes are nearly all the load.
+  std::unique_ptr<DbPool> read_pool;
+  if (!flags.Get("read-db-url").empty()) {
+    read_pool = std::make_unique<DbPool>(flags.Get("read-db-url"), static_cast<int>(ints["db-threads"]),
+                                         static_cast<size_t>(ints["db-queue"]));
+    options.read_pool = read_pool.get();
+  }
   HttpServer server;
   std::unique_ptr<Api> api;
   std::unique_ptr<Authenticator> auth;
@@ -175,12 +184,16 @@ int Run(int argc, char** argv, const sigset_t& stop_signals) {
   producer_api = std::make_unique<ProducerApi>(*api, *auth, producer);
   dashboard = std::make_unique<Dashboard>(*producer_api);
   ready = api.get();
-  log::Info("listening", {{"address", http.address}, {"port", *port}, {"public_base", options.public_base}});
+  log::Info("listening", {{"address", http.address},
+                          {"port", *port},
+                          {"public_base", options.public_base},
+                          {"read_replica", read_pool != nullptr}});
 
   int sig = 0;
   sigwait(&stop_signals, &sig);
   log::Info("draining", {{"signal", sig}});
   const int left = server.Drain(std::chrono::seconds(ints["drain-timeout"]));
+  if (read_pool) read_pool->Stop();
   pool.Stop();
   log::Info("stopped", {{"unanswered", left}});
   return 0;

@@ -295,15 +295,15 @@ Result<json::value> CaptureJobJson(pqxx::connection& conn, std::string_view org,
     job["errors"] = json::parse(row[2].as<std::string>());
     job["eventCount"] = row[4].as<int64_t>();
     job["storedEvents"] = row[5].as<int64_t>();
+    // A finished job lists the envelopes stored for it; a running one its plan so far.
+    const bool finished = status == "succeeded" || status == "failed";
     json::array ids;
-    for (const auto& e : PlanFromJson(json::parse(row[3].as<std::string>()))) ids.push_back(json::value(e.id));
-    // Only stored envelopes count once the job is finished; a running job shows its plan.
-    if (status == "succeeded" || status == "failed") {
-      ids.clear();
-      for (const auto& e : json::parse(row[3].as<std::string>()).as_array()) {
-        const auto& o = e.as_object();
-        if (o.at("decision") == "accepted" || o.at("decision") == "duplicate") ids.push_back(o.at("id"));
-      }
+    const json::value envelopes = json::parse(row[3].as<std::string>());
+    for (const auto& e : envelopes.as_array()) {
+      const auto& o = e.as_object();
+      const json::string* decision = o.contains("decision") ? o.at("decision").if_string() : nullptr;
+      bool stored = decision != nullptr && (*decision == "accepted" || *decision == "duplicate");
+      if (!finished || stored) ids.push_back(o.at("id"));
     }
     job["envelopes"] = std::move(ids);
     return json::value(std::move(job));

@@ -452,6 +452,15 @@ TEST(Capture, EveryGs1ExampleTheSchemaAcceptsImports) {
     // What GS1's schema accepts (epcis.h agrees with ajv on every example; see epcis_test.cc).
     const bool schema_ok = epcis::ValidateEpcisDocument(json::parse(*text)).ok();
     auto id = CreateCaptureJob(conn, "importer", *text);
+    if (!id && name == "AssociationEvent-h.jsonld") {
+      // Its first event has "eventID" twice. JSON.parse (and so ajv) keeps the
+      // last; the strict parser refuses duplicate keys everywhere, since the
+      // canonical bytes that are signed would depend on the parser (jcs.h).
+      EXPECT_TRUE(schema_ok);
+      EXPECT_EQ(id.error().message(), "$.epcisBody.eventList[0].eventID: duplicate key (at byte 523)");
+      refused[name] = "400: " + id.error().message();
+      continue;
+    }
     if (!id) {
       EXPECT_FALSE(schema_ok) << name << ": " << id.error();
       EXPECT_EQ(id.error().code(), StatusCode::kInvalidArgument) << name;
@@ -476,8 +485,19 @@ TEST(Capture, EveryGs1ExampleTheSchemaAcceptsImports) {
     }
   }
   for (const auto& [name, why] : refused) std::cout << "refused " << name << ": " << why << "\n";
-  EXPECT_EQ(imported, 35u);
-  EXPECT_EQ(refused.size(), 11u);
+  // 35 documents pass GS1's schema; one of them has a duplicate key (above).
+  EXPECT_EQ(imported, 34u);
+  const std::set<std::string> expected_refused = {
+      "AssociationEvent-h.jsonld",  // duplicate key
+      // GS1's schema refuses these (see epcis_test.cc for what ajv reports):
+      "Example-TransactionEvents-2020_07_03y.jsonld", "PersistentDisposition-example.jsonld",
+      "SensorDataExample12.jsonld", "SensorDataExample14.jsonld", "SensorDataExample15.jsonld",
+      "SensorDataExample17.jsonld", "aggregation_event_all_possible_fields.jsonld",
+      "association_event_all_possible_fields.jsonld", "object_event_all_possible_fields.jsonld",
+      "transaction_event_all_possible_fields.jsonld", "transformation_event_all_possible_fields.jsonld"};
+  std::set<std::string> names;
+  for (const auto& [name, why] : refused) names.insert(name);
+  EXPECT_EQ(names, expected_refused);
   EXPECT_EQ(Count(conn, "SELECT count(*) FROM events"), static_cast<int64_t>(events_stored));
   EXPECT_EQ(Count(conn, "SELECT count(*) FROM envelopes WHERE source <> 'api' OR device <> 'dashboard'"), 0);
   EXPECT_EQ(Count(conn, "SELECT count(*) FROM rejected_messages"), 0);
@@ -514,7 +534,7 @@ TEST(Capture, OneBadEventRollsBackOrProceeds) {
   EXPECT_FALSE(pending.contains("finishedAt"));
   ASSERT_TRUE(ProcessCaptureJob(conn, signer, *id).ok());
   json::object job = JobOf(conn, "mill-a", *id);
-  EXPECT_EQ(job.at("captureID"), *id);
+  EXPECT_EQ(job.at("captureID"), json::value(*id));
   EXPECT_EQ(job.at("running"), false);
   EXPECT_EQ(job.at("success"), false);
   EXPECT_EQ(job.at("captureErrorBehaviour"), "rollback");

@@ -1,5 +1,6 @@
 #include "manual_events.h"
 
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 
@@ -81,10 +82,18 @@ Result<std::string> Gtin14(std::string_view field, const std::string& gtin) {
   return g;
 }
 
+// `s` about the value of `field`, without the validator's own "lot: " or
+// "serial: " in front ("inputs[1].lot: character 0x20 at position 4 ...").
+Status InField(const std::string& field, const Status& s, std::string_view own) {
+  std::string m = s.message();
+  if (m.starts_with(own)) m = m.substr(own.size());
+  return Status(s.code(), field + ": " + m);
+}
+
 Result<std::string> Lgtin(std::string_view prefix, const std::string& gtin, const std::string& lot, int cpl) {
   auto g = Gtin14(std::string(prefix) + "gtin", gtin);
   if (!g) return Fail(g.error());
-  if (Status s = gs1::ValidateLot(lot); !s.ok()) return Fail(s.WithContext(std::string(prefix) + "lot"));
+  if (Status s = gs1::ValidateLot(lot); !s.ok()) return Fail(InField(std::string(prefix) + "lot", s, "lot: "));
   auto urn = gs1::LgtinUrn({*g, lot, std::nullopt}, cpl);
   if (!urn) return Fail(urn.error().WithContext(std::string(prefix) + "gtin"));
   return urn;
@@ -94,7 +103,7 @@ Result<std::string> Sgtin(std::string_view prefix, const SerialItem& item, int c
   auto g = Gtin14(std::string(prefix) + "gtin", item.gtin);
   if (!g) return Fail(g.error());
   if (Status s = gs1::ValidateSerial(item.serial); !s.ok()) {
-    return Fail(s.WithContext(std::string(prefix) + "serial"));
+    return Fail(InField(std::string(prefix) + "serial", s, "serial: "));
   }
   auto urn = gs1::SgtinUrn({*g, std::nullopt, item.serial}, cpl);
   if (!urn) return Fail(urn.error().WithContext(std::string(prefix) + "gtin"));

@@ -26,7 +26,7 @@
 //
 // Errors are InvalidArgument naming the form field first, e.g.
 //   "gtin: GTIN check digit: expected 9, got 3"
-//   "inputs[1].lot: lot: character ' ' (0x20) at position 4 is not in GS1 character set 82"
+//   "inputs[1].lot: character 0x20 at position 4 is not in GS1 character set 82"
 //   "quantity: required, a positive number"
 //
 // All functions are pure and thread-safe; each output passes

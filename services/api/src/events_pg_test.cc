@@ -393,6 +393,47 @@ TEST(SubmitEvents, BadEventsAreReportedAndNeverStored) {
   EXPECT_EQ(Count(conn, "SELECT count(*) FROM events"), 2);
 }
 
+// Two processes that pick the same seq for different content: the second is
+// answered seq_reused by the store (and recorded, like every refused message),
+// then signed again with a fresh seq and stored.
+TEST(SubmitEvents, SeqReusedIsSignedAgainWithANewSeq) {
+  std::string url = NewDatabase("submit_seq_reused");
+  CreateOrg(url, "farm-h");
+  pqxx::connection conn(url);
+  OrgSigner signer(NewKeysDir("submit_seq_reused"));
+  auto first = SubmitEvents(conn, signer, "farm-h", json::array{TwoEvents()[0]});
+  ASSERT_TRUE(first.has_value() && first->complete());
+  const EnvelopeOutcome& taken = first->envelopes[0];
+
+  SubmitOptions options;
+  options.reuse = {taken};  // the same (seq, sent) for other events: another process's choice
+  std::vector<uint64_t> planned_seqs;
+  options.on_planned = [&](std::span<const EnvelopeOutcome> plan) {
+    planned_seqs.push_back(plan[0].seq);
+    return OkStatus();
+  };
+  auto second = SubmitEvents(conn, signer, "farm-h", json::array{TwoEvents()[1]}, options);
+  ASSERT_TRUE(second.has_value()) << second.error();
+  ASSERT_TRUE(second->complete()) << json::serialize(second->ToJson());
+  EXPECT_EQ(second->envelopes[0].decision, "accepted");
+  EXPECT_GT(second->envelopes[0].seq, taken.seq);
+  ASSERT_EQ(planned_seqs.size(), 2u);
+  EXPECT_EQ(planned_seqs[0], taken.seq);
+  EXPECT_EQ(planned_seqs[1], second->envelopes[0].seq);
+  EXPECT_EQ(Count(conn, "SELECT count(*) FROM envelopes"), 2);
+  EXPECT_EQ(Count(conn, "SELECT count(*) FROM rejected_messages WHERE reason = 'seq_reused' AND org = 'farm-h' "
+                        "AND device = 'dashboard' AND seq = " + std::to_string(taken.seq)),
+            1);
+
+  // The same events with the same plan again: the identical envelope, "duplicate".
+  options.reuse = {second->envelopes[0]};
+  auto again = SubmitEvents(conn, signer, "farm-h", json::array{TwoEvents()[1]}, options);
+  ASSERT_TRUE(again.has_value()) << again.error();
+  EXPECT_EQ(again->envelopes[0].decision, "duplicate");
+  EXPECT_EQ(again->envelopes[0].id, second->envelopes[0].id);
+  EXPECT_EQ(Count(conn, "SELECT count(*) FROM envelopes"), 2);
+}
+
 TEST(SubmitEvents, RevokedSignerIsRefused) {
   std::string url = NewDatabase("submit_revoked");
   CreateOrg(url, "farm-g");

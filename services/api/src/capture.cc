@@ -1,8 +1,7 @@
 #include "capture.h"
 
-#include <openssl/rand.h>
-
 #include <boost/json.hpp>
+#include <openssl/rand.h>
 #include <pqxx/pqxx>
 
 #include "event_submitter.h"
@@ -141,8 +140,8 @@ std::vector<json::value> CaptureEvents(const json::value& document) {
 Result<std::string> CreateCaptureJob(pqxx::connection& conn, std::string_view org, std::string_view document_text,
                                      CaptureErrorBehaviour behaviour) {
   if (document_text.size() > kMaxCaptureBytes) {
-    return Fail(ResourceExhausted("capture document of " + std::to_string(document_text.size()) +
-                                  " bytes; at most " + std::to_string(kMaxCaptureBytes)));
+    return Fail(ResourceExhausted("capture document of " + std::to_string(document_text.size()) + " bytes; at most " +
+                                  std::to_string(kMaxCaptureBytes)));
   }
   auto parsed = ParseJsonStrict(document_text);
   if (!parsed) return Fail(parsed.error());
@@ -213,8 +212,8 @@ Status ProcessCaptureJob(pqxx::connection& conn, OrgSigner& signer, std::string_
     for (auto& e : CaptureEvents(*parsed)) events.push_back(std::move(e));
 
     SubmitOptions options;
-    options.on_error = behaviour_name == "proceed" ? SubmitOptions::OnError::kProceed
-                                                   : SubmitOptions::OnError::kRollback;
+    options.on_error =
+        behaviour_name == "proceed" ? SubmitOptions::OnError::kProceed : SubmitOptions::OnError::kRollback;
     options.events_path = std::string(kEventsPath);
     options.reuse = PlanFromJson(json::parse(plan_text));
     options.on_planned = [&conn, &id](std::span<const EnvelopeOutcome> plan) -> Status {
@@ -241,9 +240,9 @@ Status ProcessCaptureJob(pqxx::connection& conn, OrgSigner& signer, std::string_
       if (env.decision == "accepted" || env.decision == "duplicate") {
         stored += env.event_indexes.size();
       } else {
-        errors.push_back(Problem(std::nullopt, "", "envelope " + env.id + " (" +
-                                                       std::to_string(env.event_indexes.size()) +
-                                                       " events) not stored: " + env.detail));
+        errors.push_back(Problem(std::nullopt, "",
+                                 "envelope " + env.id + " (" + std::to_string(env.event_indexes.size()) +
+                                     " events) not stored: " + env.detail));
       }
     }
     FinishJob(conn, id, result->complete(), errors, EnvelopesJson(result->envelopes), stored);

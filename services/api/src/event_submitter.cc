@@ -58,8 +58,8 @@ EventError MakeError(std::size_t index, const std::string& fallback_path, const 
 // The per-event checks of the gateway (Checker::CheckContent), event by event
 // so that every failing event is named. Returns the event's canonical size.
 std::optional<EventError> CheckEvent(std::size_t index, const json::value& event, const std::string& path,
-                                     std::chrono::system_clock::time_point limit,
-                                     std::chrono::milliseconds max_skew, std::size_t* canonical_size) {
+                                     std::chrono::system_clock::time_point limit, std::chrono::milliseconds max_skew,
+                                     std::size_t* canonical_size) {
   if (!event.is_object()) return EventError{index, path, "not a JSON object"};
   auto canonical = Canonicalize(event);
   if (!canonical) return MakeError(index, path, canonical.error().message());
@@ -73,9 +73,9 @@ std::optional<EventError> CheckEvent(std::size_t index, const json::value& event
   if (const auto* t = event.as_object().if_contains("eventTime"); t != nullptr && t->is_string()) {
     auto when = ParseRfc3339(t->get_string());
     if (when && when->utc > limit) {
-      return EventError{index, JsonPathMember(path, "eventTime"),
-                        std::string(t->get_string()) + " is more than " + std::to_string(max_skew.count()) +
-                            " ms in the future"};
+      return EventError{
+          index, JsonPathMember(path, "eventTime"),
+          std::string(t->get_string()) + " is more than " + std::to_string(max_skew.count()) + " ms in the future"};
     }
   }
   return std::nullopt;
@@ -129,8 +129,8 @@ Result<SubmitResult> SubmitEvents(pqxx::connection& conn, OrgSigner& signer, std
                                   const json::array& events, const SubmitOptions& options) {
   if (events.empty()) return Fail(InvalidArgument(options.events_path + ": no events"));
   if (events.size() > kMaxSubmitEvents) {
-    return Fail(InvalidArgument(options.events_path + ": " + std::to_string(events.size()) +
-                                " events; at most " + std::to_string(kMaxSubmitEvents) + " per submission"));
+    return Fail(InvalidArgument(options.events_path + ": " + std::to_string(events.size()) + " events; at most " +
+                                std::to_string(kMaxSubmitEvents) + " per submission"));
   }
   gateway::SystemClock clock;
   SubmitResult result;
@@ -199,8 +199,8 @@ Result<SubmitResult> SubmitEvents(pqxx::connection& conn, OrgSigner& signer, std
       }
       json::array list;
       for (std::size_t i : p.event_indexes) list.push_back(events[i]);
-      json::object unsigned_env{{"v", kEnvelopeVersion}, {"org", who->org},  {"device", who->device},
-                                {"seq", p.seq},           {"sent", p.sent},    {"events", std::move(list)}};
+      json::object unsigned_env{{"v", kEnvelopeVersion}, {"org", who->org}, {"device", who->device},
+                                {"seq", p.seq},          {"sent", p.sent},  {"events", std::move(list)}};
       auto env = SignEnvelope(std::move(unsigned_env), who->key);
       if (!env) return Fail(Internal("signing an envelope: " + env.error().message()));
       p.id = env->id;

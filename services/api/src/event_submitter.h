@@ -63,15 +63,15 @@ struct EventError {
 
 // A planned or stored envelope.
 struct EnvelopeOutcome {
-  std::string id;   // lowercase hex SHA-256 of the canonical envelope
+  std::string id;  // lowercase hex SHA-256 of the canonical envelope
   uint64_t seq = 0;
   std::string sent;
   // "accepted" (stored now), "duplicate" (the identical envelope was stored
   // before: a re-run of the same plan), or "rejected" (not stored; detail says
   // why, "reason: detail", e.g. the signer device was revoked meanwhile).
   std::string decision;
-  std::string detail;                       // a seq note for accepted ones, the reason for rejected ones
-  std::vector<std::size_t> event_indexes;   // the submitted events it carries, in order
+  std::string detail;                      // a seq note for accepted ones, the reason for rejected ones
+  std::vector<std::size_t> event_indexes;  // the submitted events it carries, in order
 };
 
 struct SubmitResult {

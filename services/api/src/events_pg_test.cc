@@ -421,8 +421,10 @@ TEST(SubmitEvents, SeqReusedIsSignedAgainWithANewSeq) {
   EXPECT_EQ(planned_seqs[0], taken.seq);
   EXPECT_EQ(planned_seqs[1], second->envelopes[0].seq);
   EXPECT_EQ(Count(conn, "SELECT count(*) FROM envelopes"), 2);
-  EXPECT_EQ(Count(conn, "SELECT count(*) FROM rejected_messages WHERE reason = 'seq_reused' AND org = 'farm-h' "
-                        "AND device = 'dashboard' AND seq = " + std::to_string(taken.seq)),
+  EXPECT_EQ(Count(conn,
+                  "SELECT count(*) FROM rejected_messages WHERE reason = 'seq_reused' AND org = 'farm-h' "
+                  "AND device = 'dashboard' AND seq = " +
+                      std::to_string(taken.seq)),
             1);
 
   // The same events with the same plan again: the identical envelope, "duplicate".

@@ -3,6 +3,7 @@
 #include <cctype>
 #include <cmath>
 #include <cstdio>
+#include <set>
 
 #include <boost/json.hpp>
 
@@ -229,8 +230,8 @@ Result<json::object> BuildHarvestEvent(const HarvestForm& f) {
   auto site = Sgln("site_gln", f.site_gln, cpl);
   if (!site) return Fail(site.error());
   if (f.latitude.has_value() != f.longitude.has_value()) {
-    return Fail(InvalidArgument(std::string(f.latitude ? "longitude" : "latitude") +
-                                ": required with " + (f.latitude ? "latitude" : "longitude")));
+    return Fail(InvalidArgument(std::string(f.latitude ? "longitude" : "latitude") + ": required with " +
+                                (f.latitude ? "latitude" : "longitude")));
   }
   if (f.latitude && !(std::isfinite(*f.latitude) && *f.latitude >= -90 && *f.latitude <= 90)) {
     return Fail(InvalidArgument("latitude: want -90 to 90 degrees"));
@@ -246,9 +247,9 @@ Result<json::object> BuildHarvestEvent(const HarvestForm& f) {
   }
   if (f.variety.size() > 200) return Fail(InvalidArgument("variety: at most 200 characters"));
 
-  json::object ilmd{{"cbvmda:harvestEndDate", date},
-                    {"cbvmda:farmList", json::array{json::object{{"cbvmda:farmID", f.site_gln},
-                                                                 {"cbvmda:farmIDType", "GLN"}}}}};
+  json::object ilmd{
+      {"cbvmda:harvestEndDate", date},
+      {"cbvmda:farmList", json::array{json::object{{"cbvmda:farmID", f.site_gln}, {"cbvmda:farmIDType", "GLN"}}}}};
   if (!f.country.empty()) ilmd["cbvmda:countryOfOrigin"] = f.country;
   if (!f.variety.empty()) ilmd["trace:variety"] = f.variety;
   if (f.latitude) {
@@ -331,5 +332,208 @@ Result<json::object> BuildPackingEvent(const PackingForm& f) {
 
 Result<json::object> BuildShippingEvent(const MovementForm& form) { return Movement(form, "shipping"); }
 Result<json::object> BuildReceivingEvent(const MovementForm& form) { return Movement(form, "receiving"); }
+
+namespace {
+
+// Reads form fields out of a JSON object, remembering the first error.
+class Reader {
+ public:
+  Reader(const json::object& o, std::string prefix) : o_(o), prefix_(std::move(prefix)) {}
+
+  std::string Str(std::string_view name) {
+    seen_.insert(std::string(name));
+    const json::value* v = o_.if_contains(name);
+    if (v == nullptr || v->is_null()) return {};
+    if (v->is_string()) return std::string(v->get_string());
+    if (v->is_int64() || v->is_uint64()) return std::to_string(v->to_number<int64_t>());
+    Error(name, "not a string");
+    return {};
+  }
+  std::optional<double> Num(std::string_view name) {
+    seen_.insert(std::string(name));
+    const json::value* v = o_.if_contains(name);
+    if (v == nullptr || v->is_null()) return std::nullopt;
+    if (v->is_number()) return v->to_number<double>();
+    if (v->is_string()) {
+      std::string s(v->get_string());
+      if (s.empty()) return std::nullopt;
+      char* end = nullptr;
+      double d = std::strtod(s.c_str(), &end);
+      if (end != s.c_str() + s.size() || !std::isfinite(d)) {
+        Error(name, "\"" + s + "\" is not a number");
+        return std::nullopt;
+      }
+      return d;
+    }
+    Error(name, "not a number");
+    return std::nullopt;
+  }
+  const json::array* List(std::string_view name) {
+    seen_.insert(std::string(name));
+    const json::value* v = o_.if_contains(name);
+    if (v == nullptr || v->is_null()) return nullptr;
+    if (!v->is_array()) {
+      Error(name, "not a list");
+      return nullptr;
+    }
+    return &v->get_array();
+  }
+  const json::object* Obj(std::string_view name) {
+    seen_.insert(std::string(name));
+    const json::value* v = o_.if_contains(name);
+    if (v == nullptr || v->is_null()) return nullptr;
+    if (!v->is_object()) {
+      Error(name, "not an object");
+      return nullptr;
+    }
+    return &v->get_object();
+  }
+  void When(EventWhen& w) {
+    w.event_time = Str("event_time");
+    w.time_zone_offset = Str("time_zone_offset");
+    if (auto n = Num("company_prefix_length")) {
+      if (*n != std::floor(*n) || *n < 0 || *n > 100) {
+        Error("company_prefix_length", "not a whole number");
+      } else {
+        w.company_prefix_length = static_cast<int>(*n);
+      }
+    }
+  }
+  std::vector<LotQuantity> Lots(std::string_view name) {
+    std::vector<LotQuantity> out;
+    const json::array* list = List(name);
+    if (list == nullptr) return out;
+    for (size_t i = 0; i < list->size(); ++i) {
+      std::string p = Field(name, i, "");
+      p.pop_back();  // "lots[0]"
+      if (!(*list)[i].is_object()) {
+        Fail(prefix_ + p + ": not an object");
+        continue;
+      }
+      Reader r((*list)[i].get_object(), prefix_ + p + ".");
+      LotQuantity lq{r.Str("gtin"), r.Str("lot"), r.Num("quantity").value_or(0), r.Str("uom")};
+      Merge(r);
+      out.push_back(std::move(lq));
+    }
+    return out;
+  }
+  std::vector<SerialItem> Serials(std::string_view name) {
+    std::vector<SerialItem> out;
+    const json::array* list = List(name);
+    if (list == nullptr) return out;
+    for (size_t i = 0; i < list->size(); ++i) {
+      std::string p = std::string(name) + "[" + std::to_string(i) + "]";
+      if (!(*list)[i].is_object()) {
+        Fail(prefix_ + p + ": not an object");
+        continue;
+      }
+      Reader r((*list)[i].get_object(), prefix_ + p + ".");
+      SerialItem item{r.Str("gtin"), r.Str("serial")};
+      Merge(r);
+      out.push_back(std::move(item));
+    }
+    return out;
+  }
+  std::vector<std::string> Strings(std::string_view name) {
+    std::vector<std::string> out;
+    const json::array* list = List(name);
+    if (list == nullptr) return out;
+    for (size_t i = 0; i < list->size(); ++i) {
+      if (!(*list)[i].is_string()) {
+        Fail(prefix_ + std::string(name) + "[" + std::to_string(i) + "]: not a string");
+        continue;
+      }
+      out.emplace_back((*list)[i].get_string());
+    }
+    return out;
+  }
+  // The first error, or one for a member no form has.
+  Status Finish() {
+    if (!status_.ok()) return status_;
+    for (const auto& kv : o_) {
+      if (!seen_.contains(std::string(kv.key()))) {
+        return InvalidArgument(prefix_ + std::string(kv.key()) + ": not a field of this form");
+      }
+    }
+    return OkStatus();
+  }
+
+ private:
+  void Error(std::string_view name, const std::string& what) { Fail(prefix_ + std::string(name) + ": " + what); }
+  void Fail(std::string message) {
+    if (status_.ok()) status_ = InvalidArgument(std::move(message));
+  }
+  void Merge(Reader& inner) {
+    Status s = inner.Finish();
+    if (!s.ok() && status_.ok()) status_ = s;
+  }
+
+  const json::object& o_;
+  std::string prefix_;
+  std::set<std::string> seen_;
+  Status status_;
+};
+
+}  // namespace
+
+Result<json::object> BuildManualEvent(std::string_view kind, const json::object& fields) {
+  Reader r(fields, "");
+  if (kind == "harvest") {
+    HarvestForm f;
+    r.When(f.when);
+    f.gtin = r.Str("gtin");
+    f.lot = r.Str("lot");
+    f.quantity = r.Num("quantity").value_or(0);
+    if (std::string uom = r.Str("uom"); !uom.empty()) f.uom = uom;
+    f.site_gln = r.Str("site_gln");
+    f.variety = r.Str("variety");
+    f.latitude = r.Num("latitude");
+    f.longitude = r.Num("longitude");
+    f.harvest_date = r.Str("harvest_date");
+    f.country = r.Str("country");
+    if (Status s = r.Finish(); !s.ok()) return Fail(s);
+    return BuildHarvestEvent(f);
+  }
+  if (kind == "processing") {
+    ProcessingForm f;
+    r.When(f.when);
+    f.site_gln = r.Str("site_gln");
+    f.inputs = r.Lots("inputs");
+    f.outputs = r.Lots("outputs");
+    if (Status s = r.Finish(); !s.ok()) return Fail(s);
+    return BuildProcessingEvent(f);
+  }
+  if (kind == "packing") {
+    PackingForm f;
+    r.When(f.when);
+    f.site_gln = r.Str("site_gln");
+    f.parent_sscc = r.Str("parent_sscc");
+    if (const json::object* item = r.Obj("parent_item")) {
+      Reader ir(*item, "parent_item.");
+      f.parent_item = SerialItem{ir.Str("gtin"), ir.Str("serial")};
+      if (Status s = ir.Finish(); !s.ok()) return Fail(s);
+    }
+    f.child_lots = r.Lots("child_lots");
+    f.child_serials = r.Serials("child_serials");
+    if (Status s = r.Finish(); !s.ok()) return Fail(s);
+    return BuildPackingEvent(f);
+  }
+  if (kind == "shipping" || kind == "receiving") {
+    MovementForm f;
+    r.When(f.when);
+    f.site_gln = r.Str("site_gln");
+    f.from_gln = r.Str("from_gln");
+    f.from_party_gln = r.Str("from_party_gln");
+    f.to_gln = r.Str("to_gln");
+    f.to_party_gln = r.Str("to_party_gln");
+    f.lots = r.Lots("lots");
+    f.ssccs = r.Strings("ssccs");
+    f.serials = r.Serials("serials");
+    if (Status s = r.Finish(); !s.ok()) return Fail(s);
+    return kind == "shipping" ? BuildShippingEvent(f) : BuildReceivingEvent(f);
+  }
+  return Fail(InvalidArgument("kind: \"" + std::string(kind) +
+                              "\" is not one of harvest, processing, packing, shipping, receiving"));
+}
 
 }  // namespace trace::api

@@ -35,6 +35,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <boost/json/object.hpp>
@@ -55,10 +56,10 @@ struct EventWhen {
 
 // An amount of one lot of one product.
 struct LotQuantity {
-  std::string gtin;      // GTIN-8/12/13/14 with a valid check digit
-  std::string lot;       // AI 10: 1..20 characters of set 82
-  double quantity = 0;   // > 0
-  std::string uom;       // UN/ECE rec. 20 code ("KGM", "LTR"); empty: a count of items
+  std::string gtin;     // GTIN-8/12/13/14 with a valid check digit
+  std::string lot;      // AI 10: 1..20 characters of set 82
+  double quantity = 0;  // > 0
+  std::string uom;      // UN/ECE rec. 20 code ("KGM", "LTR"); empty: a count of items
 };
 
 // One serialised item.
@@ -72,16 +73,16 @@ struct HarvestForm {
   std::string gtin, lot;
   double quantity = 0;
   std::string uom = "KGM";
-  std::string site_gln;                   // the farm: readPoint and bizLocation
-  std::string variety;                    // optional
+  std::string site_gln;                       // the farm: readPoint and bizLocation
+  std::string variety;                        // optional
   std::optional<double> latitude, longitude;  // the field; both or neither
-  std::string harvest_date;               // YYYY-MM-DD; empty: the event's local date
-  std::string country;                    // ISO 3166-1 alpha-2, optional ("TH")
+  std::string harvest_date;                   // YYYY-MM-DD; empty: the event's local date
+  std::string country;                        // ISO 3166-1 alpha-2, optional ("TH")
 };
 
 struct ProcessingForm {
   EventWhen when;
-  std::string site_gln;  // readPoint and bizLocation
+  std::string site_gln;              // readPoint and bizLocation
   std::vector<LotQuantity> inputs;   // at least one
   std::vector<LotQuantity> outputs;  // at least one
 };
@@ -92,18 +93,18 @@ struct PackingForm {
   // The parent: an SSCC (18 digits) or a serialised item; exactly one.
   std::string parent_sscc;
   std::optional<SerialItem> parent_item;
-  std::vector<LotQuantity> child_lots;     // children: at least one lot or serial
+  std::vector<LotQuantity> child_lots;  // children: at least one lot or serial
   std::vector<SerialItem> child_serials;
 };
 
 // Shipping and receiving.
 struct MovementForm {
   EventWhen when;
-  std::string site_gln;        // where it was read (the shipping or receiving site)
-  std::string from_gln;        // source location
-  std::string from_party_gln;  // source owning party; empty: from_gln
-  std::string to_gln;          // destination location
-  std::string to_party_gln;    // destination owning party; empty: to_gln
+  std::string site_gln;           // where it was read (the shipping or receiving site)
+  std::string from_gln;           // source location
+  std::string from_party_gln;     // source owning party; empty: from_gln
+  std::string to_gln;             // destination location
+  std::string to_party_gln;       // destination owning party; empty: to_gln
   std::vector<LotQuantity> lots;  // what moves: at least one lot, SSCC or serial
   std::vector<std::string> ssccs;
   std::vector<SerialItem> serials;
@@ -114,5 +115,28 @@ struct MovementForm {
 [[nodiscard]] Result<boost::json::object> BuildPackingEvent(const PackingForm& form);
 [[nodiscard]] Result<boost::json::object> BuildShippingEvent(const MovementForm& form);
 [[nodiscard]] Result<boost::json::object> BuildReceivingEvent(const MovementForm& form);
+
+// The kinds of manual event: "harvest", "processing", "packing", "shipping", "receiving".
+inline constexpr std::string_view kManualEventKinds[] = {"harvest", "processing", "packing", "shipping", "receiving"};
+
+// One entry point for the JSON API and the HTML forms: builds the event of
+// `kind` from `fields`, whose members are the form structs' field names
+// (gtin, lot, quantity, uom, site_gln, variety, latitude, longitude,
+// harvest_date, country, event_time, time_zone_offset,
+// company_prefix_length, inputs, outputs, parent_sscc, parent_item,
+// child_lots, child_serials, from_gln, from_party_gln, to_gln,
+// to_party_gln, lots, ssccs, serials). Numbers may be JSON numbers or
+// decimal strings (as an HTML form sends them); lists are arrays of objects
+// ({"gtin", "lot", "quantity", "uom"} for lots, {"gtin", "serial"} for
+// serials) or, for ssccs, of strings; empty strings count as absent. Unknown
+// members are refused, so a misspelt field is not silently dropped.
+// InvalidArgument naming the field, e.g. "quantity: not a number",
+// "kind: \"picking\" is not one of harvest, processing, ...".
+//
+// Example (a JSON route):
+//   auto event = BuildManualEvent("harvest", body.as_object());
+//   if (!event) return Problem(event.error());                 // 400
+//   auto stored = SubmitEvents(conn, signer, org, boost::json::array{*event});
+[[nodiscard]] Result<boost::json::object> BuildManualEvent(std::string_view kind, const boost::json::object& fields);
 
 }  // namespace trace::api

@@ -1,8 +1,7 @@
-#include "manual_events.h"
-
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
+#include "manual_events.h"
 #include "trace/common/epc.h"
 #include "trace/common/epcis.h"
 #include "trace/common/gs1.h"
@@ -13,9 +12,9 @@ namespace {
 namespace json = boost::json;
 
 // Keys with valid check digits, company prefix 8850123 (7 digits).
-const std::string kGtin = "08850123000119";    // paddy
-const std::string kGtin2 = "08850123000218";   // milled rice
-const std::string kFarm = "8850123000010";     // GLN
+const std::string kGtin = "08850123000119";   // paddy
+const std::string kGtin2 = "08850123000218";  // milled rice
+const std::string kFarm = "8850123000010";    // GLN
 const std::string kMill = "8850456000015";
 const std::string kSscc = "388501230026110015";
 
@@ -30,8 +29,8 @@ testing::AssertionResult RefusedWith(const Result<json::object>& e, std::string_
   if (e) return testing::AssertionFailure() << "accepted: " << json::serialize(*e);
   if (e.error().code() != StatusCode::kInvalidArgument) return testing::AssertionFailure() << e.error();
   if (!e.error().message().starts_with(prefix)) {
-    return testing::AssertionFailure() << "message \"" << e.error().message() << "\" does not start with \""
-                                       << prefix << "\"";
+    return testing::AssertionFailure() << "message \"" << e.error().message() << "\" does not start with \"" << prefix
+                                       << "\"";
   }
   return testing::AssertionSuccess();
 }
@@ -129,8 +128,7 @@ TEST(ManualEvents, HarvestErrorsNameTheField) {
   EXPECT_TRUE(RefusedWith(with([](HarvestForm& f) { f.harvest_date = "2026-02-30"; }), "harvest_date:"));
   EXPECT_TRUE(RefusedWith(with([](HarvestForm& f) { f.country = "Thailand"; }), "country:"));
   EXPECT_TRUE(RefusedWith(with([](HarvestForm& f) { f.when.event_time = "yesterday"; }), "event_time:"));
-  EXPECT_TRUE(
-      RefusedWith(with([](HarvestForm& f) { f.when.time_zone_offset = "+7"; }), "time_zone_offset: \"+7\""));
+  EXPECT_TRUE(RefusedWith(with([](HarvestForm& f) { f.when.time_zone_offset = "+7"; }), "time_zone_offset: \"+7\""));
   EXPECT_TRUE(
       RefusedWith(with([](HarvestForm& f) { f.when.company_prefix_length = 13; }), "company_prefix_length: 13"));
 }
@@ -253,6 +251,72 @@ TEST(ManualEvents, ShippingAndReceivingAreObserveEventsWithParties) {
   bad = Move();
   bad.serials = {{"08850123000218", "A B"}};
   EXPECT_TRUE(RefusedWith(BuildShippingEvent(bad), "serials[0].serial:"));
+}
+
+TEST(ManualEvents, JsonFieldsGiveTheSameEventsAsTheForms) {
+  // As an HTML form sends them: every value a string.
+  json::object harvest{{"gtin", kGtin},
+                       {"lot", "PDY-F7-2611"},
+                       {"quantity", "8450"},
+                       {"site_gln", kFarm},
+                       {"variety", "Khao Dawk Mali 105"},
+                       {"latitude", "15.2287"},
+                       {"longitude", "104.8564"},
+                       {"country", "TH"},
+                       {"event_time", "2026-11-20T10:00:00+07:00"},
+                       {"uom", ""}};
+  auto from_json = BuildManualEvent("harvest", harvest);
+  ASSERT_TRUE(ValidEvent(from_json));
+  EXPECT_EQ(*from_json, *BuildHarvestEvent(Harvest()));
+
+  json::object processing{
+      {"event_time", "2026-11-22T15:00:00+07:00"},
+      {"site_gln", kMill},
+      {"inputs",
+       json::array{json::object{{"gtin", kGtin}, {"lot", "PDY-F7-2611"}, {"quantity", 8420}, {"uom", "KGM"}}}},
+      {"outputs",
+       json::array{json::object{{"gtin", kGtin2}, {"lot", "HM105-2611-A"}, {"quantity", 5450.0}, {"uom", "KGM"}}}}};
+  auto p = BuildManualEvent("processing", processing);
+  ASSERT_TRUE(ValidEvent(p));
+  EXPECT_EQ(*p, *BuildProcessingEvent(Processing()));
+
+  json::object packing{{"site_gln", kMill},
+                       {"parent_item", json::object{{"gtin", kGtin2}, {"serial", "PAL-7"}}},
+                       {"child_serials", json::array{json::object{{"gtin", kGtin2}, {"serial", "100001"}}}}};
+  auto k = BuildManualEvent("packing", packing);
+  ASSERT_TRUE(ValidEvent(k));
+  EXPECT_EQ(k->at("parentID"), "urn:epc:id:sgtin:8850123.000021.PAL-7");
+
+  json::object move{{"event_time", "2026-11-21T06:00:00+07:00"},
+                    {"site_gln", kFarm},
+                    {"from_gln", kFarm},
+                    {"to_gln", kMill},
+                    {"lots", json::array{json::object{
+                                 {"gtin", kGtin}, {"lot", "PDY-F7-2611"}, {"quantity", "8450"}, {"uom", "KGM"}}}},
+                    {"ssccs", json::array{json::value(kSscc)}}};
+  auto ship = BuildManualEvent("shipping", move);
+  ASSERT_TRUE(ValidEvent(ship));
+  EXPECT_EQ(*ship, *BuildShippingEvent(Move()));
+  auto recv = BuildManualEvent("receiving", move);
+  ASSERT_TRUE(ValidEvent(recv));
+  EXPECT_EQ(recv->at("bizStep"), "receiving");
+
+  json::object bad = harvest;
+  bad["quantity"] = "lots";
+  EXPECT_TRUE(RefusedWith(BuildManualEvent("harvest", bad), "quantity: \"lots\" is not a number"));
+  bad = harvest;
+  bad["quantitty"] = "1";
+  EXPECT_TRUE(RefusedWith(BuildManualEvent("harvest", bad), "quantitty: not a field of this form"));
+  bad = harvest;
+  bad["lot"] = json::array();
+  EXPECT_TRUE(RefusedWith(BuildManualEvent("harvest", bad), "lot: not a string"));
+  json::object bad_list = processing;
+  bad_list["inputs"].as_array()[0].as_object()["weight"] = 3;
+  EXPECT_TRUE(RefusedWith(BuildManualEvent("processing", bad_list), "inputs[0].weight: not a field of this form"));
+  bad_list = processing;
+  bad_list["outputs"] = "rice";
+  EXPECT_TRUE(RefusedWith(BuildManualEvent("processing", bad_list), "outputs: not a list"));
+  EXPECT_TRUE(RefusedWith(BuildManualEvent("picking", harvest), "kind: \"picking\" is not one of"));
 }
 
 }  // namespace

@@ -96,8 +96,8 @@ Result<OrgSigner::Signer> OrgSigner::Get(pqxx::connection& conn, std::string_vie
     auto rows = w.exec_params("SELECT public_key, status FROM devices WHERE org = $1 AND device = $2", org_s, device);
     if (rows.empty()) {
       // Only a unique mqtt_username taken by another device row can get here.
-      return Fail(FailedPrecondition("device " + org_s + "/" + device + " cannot be created: mqtt_username \"" +
-                                     org_s + "/" + device + "\" is taken by another device"));
+      return Fail(FailedPrecondition("device " + org_s + "/" + device + " cannot be created: mqtt_username \"" + org_s +
+                                     "/" + device + "\" is taken by another device"));
     }
     row_key = pqxx::binarystring(rows[0][0]).str();
     status = rows[0][1].as<std::string>();

@@ -266,4 +266,18 @@ Result<std::string> SglnUrn(const Location& location, int company_prefix_length)
          std::string(g.substr(company_prefix_length, 12 - company_prefix_length)) + "." + ext;
 }
 
+Result<std::string> SsccUrn(std::string_view sscc, int company_prefix_length) {
+  if (auto s = CheckPrefixLength(company_prefix_length); !s.ok()) return Fail(s.WithContext("SSCC"));
+  if (auto s = ValidateAiValue("00", sscc); !s.ok()) return Fail(s.WithContext("SSCC"));
+  return std::string("urn:epc:id:sscc:") + std::string(sscc.substr(1, company_prefix_length)) + "." + sscc[0] +
+         std::string(sscc.substr(1 + company_prefix_length, 16 - company_prefix_length));
+}
+
+Result<std::string> PglnUrn(std::string_view gln, int company_prefix_length) {
+  if (auto s = CheckPrefixLength(company_prefix_length); !s.ok()) return Fail(s.WithContext("PGLN"));
+  if (auto s = ValidateGln(gln); !s.ok()) return Fail(s.WithContext("PGLN"));
+  return std::string("urn:epc:id:pgln:") + std::string(gln.substr(0, company_prefix_length)) + "." +
+         std::string(gln.substr(company_prefix_length, 12 - company_prefix_length));
+}
+
 }  // namespace trace::gs1

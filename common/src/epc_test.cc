@@ -118,6 +118,19 @@ TEST(Epc, UrnsFromKeys) {
   EXPECT_FALSE(SglnUrn({"9520053850113", "0"}, 9).has_value());
 }
 
+// The SSCC and PGLN URNs GS1's example documents use, from the keys.
+TEST(Epc, SsccAndPglnUrns) {
+  EXPECT_EQ(*SsccUrn("106141412345678908", 7), "urn:epc:id:sscc:0614141.1234567890");
+  EXPECT_EQ(*SsccUrn("106141412345678908", 12), "urn:epc:id:sscc:061414123456.17890");
+  EXPECT_FALSE(SsccUrn("106141412345678907", 7).has_value());  // check digit
+  EXPECT_FALSE(SsccUrn("10614141234567890", 7).has_value());   // 17 digits
+  EXPECT_FALSE(SsccUrn("106141412345678908", 5).has_value());
+  EXPECT_EQ(*PglnUrn("0614141007776", 7), "urn:epc:id:pgln:0614141.00777");
+  EXPECT_EQ(*PglnUrn("0614141000005", 7), "urn:epc:id:pgln:0614141.00000");
+  EXPECT_FALSE(PglnUrn("0614141007777", 7).has_value());
+  EXPECT_FALSE(PglnUrn("0614141007776", 13).has_value());
+}
+
 // Every SGTIN, LGTIN and SGLN URN and every product or location Digital Link in
 // GS1's examples parses, and the URNs convert back to exactly the same text.
 TEST(Epc, EveryIdentifierInGs1ExamplesRoundTrips) {

@@ -6,6 +6,7 @@
 #include <boost/json.hpp>
 
 #include "trace/common/epc.h"
+#include "trace/common/epcis_build.h"
 #include "trace/common/gs1.h"
 #include "trace/common/time.h"
 
@@ -38,7 +39,7 @@ struct Company {
     return gs1::SglnUrn({Gln(loc), ext == "0" ? std::nullopt : std::optional<std::string>(ext)}, len()).value();
   }
   // Party GLN (TDS 2.x PGLN): urn:epc:id:pgln:{prefix}.{party reference}.
-  std::string Pgln(const std::string& loc) const { return "urn:epc:id:pgln:" + prefix + "." + loc; }
+  std::string Pgln(const std::string& loc) const { return gs1::PglnUrn(Gln(loc), len()).value(); }
   std::string Lgtin(const std::string& item, const std::string& lot) const {
     return gs1::LgtinUrn({Gtin14(item), lot, std::nullopt}, len()).value();
   }
@@ -52,7 +53,7 @@ struct Company {
     std::string ref = std::to_string(serial);
     size_t width = 16 - prefix.size();
     ref = std::string(width - std::min(width, ref.size()), '0') + ref;
-    return "urn:epc:id:sscc:" + prefix + "." + std::to_string(extension) + ref;
+    return gs1::SsccUrn(WithCheckDigit(std::to_string(extension) + prefix + ref), len()).value();
   }
   // An individual asset (a sensor, a truck): GIAI.
   std::string Giai(const std::string& asset) const { return "urn:epc:id:giai:" + prefix + "." + asset; }
@@ -68,21 +69,11 @@ object SensorElement(TimePoint t, const std::string& device_id, array reports) {
   return object{{"sensorMetadata", {{"time", T(t)}, {"deviceID", device_id}}}, {"sensorReport", std::move(reports)}};
 }
 
-object Base(std::string_view type, TimePoint t, std::string_view offset) {
-  return object{{"type", type}, {"eventTime", T(t)}, {"eventTimeZoneOffset", offset}};
-}
-
-object Quantity(const std::string& epc_class, double quantity, std::string_view uom = "") {
-  object q{{"epcClass", epc_class}, {"quantity", quantity}};
-  if (!uom.empty()) q["uom"] = uom;
-  return q;
-}
-
-array Parties(const std::string& party, const std::string& location, std::string_view key) {
-  return array{object{{"type", "owning_party"}, {key, party}}, object{{"type", "location"}, {key, location}}};
-}
-
-object Id(const std::string& uri) { return object{{"id", uri}}; }
+// The shapes come from trace/common/epcis_build.h, shared with trace-api's manual events.
+object Base(std::string_view type, TimePoint t, std::string_view offset) { return epcis::EventBase(type, T(t), offset); }
+using epcis::IdRef;
+using epcis::PartyList;
+using epcis::QuantityElement;
 
 // Shipping or receiving of `what` (epcList or quantityList) between two parties.
 object Movement(std::string_view step, TimePoint t, std::string_view offset, std::string_view what_key, array what,
@@ -93,10 +84,10 @@ object Movement(std::string_view step, TimePoint t, std::string_view offset, std
   e["action"] = "OBSERVE";
   e["bizStep"] = step;
   e["disposition"] = disposition;
-  e["readPoint"] = Id(read_point);
-  if (step == "receiving") e["bizLocation"] = Id(to_loc);
-  e["sourceList"] = Parties(from_party, from_loc, "source");
-  e["destinationList"] = Parties(to_party, to_loc, "destination");
+  e["readPoint"] = IdRef(read_point);
+  if (step == "receiving") e["bizLocation"] = IdRef(to_loc);
+  e["sourceList"] = PartyList(from_party, from_loc, "source");
+  e["destinationList"] = PartyList(to_party, to_loc, "destination");
   return e;
 }
 
@@ -171,7 +162,7 @@ Plan RiceScenario(TimePoint end) {
       object s = Base("ObjectEvent", t, kTz);
       s["action"] = "OBSERVE";
       s["bizStep"] = "sensor_reporting";
-      s["readPoint"] = Id(field7);
+      s["readPoint"] = IdRef(field7);
       s["sensorElementList"] = array{SensorElement(
           t, coop.Giai("F7-SOIL-01"),
           array{Report("VolumeFraction", moisture, "P1"), Report("Temperature", 27.5 + 2.5 * diurnal, "CEL")})};
@@ -179,7 +170,7 @@ Plan RiceScenario(TimePoint end) {
       object w = Base("ObjectEvent", t, kTz);
       w["action"] = "OBSERVE";
       w["bizStep"] = "sensor_reporting";
-      w["readPoint"] = Id(field7);
+      w["readPoint"] = IdRef(field7);
       double rain = (block == 0 && i == 3) ? 12.4 : 0.0;
       w["sensorElementList"] = array{SensorElement(
           t, coop.Giai("F7-WX-01"),
@@ -196,12 +187,12 @@ Plan RiceScenario(TimePoint end) {
   TimePoint harvest_end = base + days(8) + hours(10);
   {
     object e = Base("ObjectEvent", harvest_end, kTz);
-    e["quantityList"] = array{Quantity(paddy_class, 8450, "KGM")};
+    e["quantityList"] = array{QuantityElement(paddy_class, 8450, "KGM")};
     e["action"] = "ADD";
     e["bizStep"] = "commissioning";
     e["disposition"] = "active";
-    e["readPoint"] = Id(field7);
-    e["bizLocation"] = Id(farm);
+    e["readPoint"] = IdRef(field7);
+    e["bizLocation"] = IdRef(farm);
     e["ilmd"] = object{{"cbvmda:countryOfOrigin", "TH"},
                        {"cbvmda:harvestStartDate", T(harvest_end - days(1)).substr(0, 10)},
                        {"cbvmda:harvestEndDate", T(harvest_end).substr(0, 10)},
@@ -219,18 +210,18 @@ Plan RiceScenario(TimePoint end) {
   TimePoint depart = harvest_end + hours(20);
   plan.steps.push_back(
       {"ubon-jasmine-coop", "harvest-scale", "paddy shipped to the mill",
-       array{Movement("shipping", depart, kTz, "quantityList", array{Quantity(paddy_class, 8450, "KGM")}, farm,
+       array{Movement("shipping", depart, kTz, "quantityList", array{QuantityElement(paddy_class, 8450, "KGM")}, farm,
                       p_coop, farm, p_mill, mill_site, "in_transit")}});
   {
     array readings;
     for (int i = 0; i < 6; ++i) {
       TimePoint t = depart + minutes(30 * (i + 1));
       object e = Base("ObjectEvent", t, kTz);
-      e["quantityList"] = array{Quantity(paddy_class, 8450, "KGM")};
+      e["quantityList"] = array{QuantityElement(paddy_class, 8450, "KGM")};
       e["action"] = "OBSERVE";
       e["bizStep"] = "transporting";
       e["disposition"] = "in_transit";
-      e["readPoint"] = Id(coop.Giai("TRUCK-12"));
+      e["readPoint"] = IdRef(coop.Giai("TRUCK-12"));
       e["sensorElementList"] = array{SensorElement(
           t, coop.Giai("TRUCK-12-LOG"),
           array{Report("Temperature", 31.0 + 0.3 * i + 0.3 * noise(rng), "CEL"),
@@ -244,20 +235,20 @@ Plan RiceScenario(TimePoint end) {
   TimePoint arrive = depart + hours(3) + minutes(40);
   plan.steps.push_back(
       {"mun-river-mill", "intake-dock", "paddy received at the mill",
-       array{Movement("receiving", arrive, kTz, "quantityList", array{Quantity(paddy_class, 8420, "KGM")},
+       array{Movement("receiving", arrive, kTz, "quantityList", array{QuantityElement(paddy_class, 8420, "KGM")},
                       mill_intake, p_coop, farm, p_mill, mill_site, "in_progress")}});
   TimePoint milled = arrive + days(2) + hours(5);
   {
     object e = Base("TransformationEvent", milled, kTz);
-    e["inputQuantityList"] = array{Quantity(paddy_class, 8420, "KGM")};
-    e["outputQuantityList"] = array{Quantity(rice_class, 5450, "KGM"),
-                                    Quantity(mill.Lgtin(kHusk, rice_lot), 1680, "KGM"),
-                                    Quantity(mill.Lgtin(kBran, rice_lot), 840, "KGM")};
+    e["inputQuantityList"] = array{QuantityElement(paddy_class, 8420, "KGM")};
+    e["outputQuantityList"] = array{QuantityElement(rice_class, 5450, "KGM"),
+                                    QuantityElement(mill.Lgtin(kHusk, rice_lot), 1680, "KGM"),
+                                    QuantityElement(mill.Lgtin(kBran, rice_lot), 840, "KGM")};
     e["transformationID"] = "urn:uuid:6f1c2a9e-3b4d-4e8f-9a51-2c7d8e0b4f11";
     e["bizStep"] = "commissioning";
     e["disposition"] = "active";
-    e["readPoint"] = Id(mill_line);
-    e["bizLocation"] = Id(mill_site);
+    e["readPoint"] = IdRef(mill_line);
+    e["bizLocation"] = IdRef(mill_site);
     e["ilmd"] = object{{"cbvmda:countryOfOrigin", "TH"},
                        {"cbvmda:bestBeforeDate", T(milled + days(365)).substr(0, 10)},
                        {"trace:variety", "Khao Dawk Mali 105 (Hom Mali)"},
@@ -281,8 +272,8 @@ Plan RiceScenario(TimePoint end) {
       fill["action"] = "ADD";
       fill["bizStep"] = "commissioning";
       fill["disposition"] = "active";
-      fill["readPoint"] = Id(mill_pack);
-      fill["bizLocation"] = Id(mill_site);
+      fill["readPoint"] = IdRef(mill_pack);
+      fill["bizLocation"] = IdRef(mill_site);
       fill["ilmd"] = object{{"cbvmda:lotNumber", rice_lot},
                             {"cbvmda:bestBeforeDate", T(milled + days(365)).substr(0, 10)}};
       events.push_back(std::move(fill));
@@ -292,8 +283,8 @@ Plan RiceScenario(TimePoint end) {
       e["action"] = "ADD";
       e["bizStep"] = "packing";
       e["disposition"] = "in_progress";
-      e["readPoint"] = Id(mill_pack);
-      e["bizLocation"] = Id(mill_site);
+      e["readPoint"] = IdRef(mill_pack);
+      e["bizLocation"] = IdRef(mill_site);
       events.push_back(std::move(e));
     }
     plan.steps.push_back({"mun-river-mill", "packing-line-1", "5 kg bags filled from the rice lot and packed onto two pallets", events});
@@ -315,7 +306,7 @@ Plan RiceScenario(TimePoint end) {
       object e = Base("ObjectEvent", t, kTz);
       e["action"] = "OBSERVE";
       e["bizStep"] = "sensor_reporting";
-      e["readPoint"] = Id(dc_dry);
+      e["readPoint"] = IdRef(dc_dry);
       e["sensorElementList"] = array{SensorElement(
           t, dist.Giai("DRY-CLIMATE-3"), array{Report("Temperature", 26.0 + 0.5 * noise(rng), "CEL"),
                                                Report("RelativeHumidity", 58.0 + 1.5 * noise(rng), "P1")})};
@@ -331,8 +322,8 @@ Plan RiceScenario(TimePoint end) {
     unpack["action"] = "DELETE";
     unpack["bizStep"] = "unpacking";
     unpack["disposition"] = "sellable_not_accessible";
-    unpack["readPoint"] = Id(dc_dock);
-    unpack["bizLocation"] = Id(dc);
+    unpack["readPoint"] = IdRef(dc_dock);
+    unpack["bizLocation"] = IdRef(dc);
     array first(pallet_bags[1].begin(), pallet_bags[1].begin() + 20);
     array second(pallet_bags[1].begin() + 20, pallet_bags[1].end());
     plan.steps.push_back(
@@ -400,12 +391,12 @@ Plan MedicineScenario(TimePoint end) {
   auto release = [&](TimePoint t, std::string_view tz, const std::string& cls, double kg, const std::string& site,
                      object ilmd) {
     object e = Base("ObjectEvent", t, tz);
-    e["quantityList"] = array{Quantity(cls, kg, "KGM")};
+    e["quantityList"] = array{QuantityElement(cls, kg, "KGM")};
     e["action"] = "ADD";
     e["bizStep"] = "commissioning";
     e["disposition"] = "active";
-    e["readPoint"] = Id(site);
-    e["bizLocation"] = Id(site);
+    e["readPoint"] = IdRef(site);
+    e["bizLocation"] = IdRef(site);
     e["ilmd"] = std::move(ilmd);
     return e;
   };
@@ -440,21 +431,21 @@ Plan MedicineScenario(TimePoint end) {
   TimePoint api_ship = api_made + days(2);
   plan.steps.push_back({"deccan-api-labs", "dispatch", "API shipped to the plant",
                         array{Movement("shipping", api_ship, "+05:30", "quantityList",
-                                       array{Quantity(api_class, 2.5, "KGM")}, api_site, p_api, api_site, p_pharma,
+                                       array{QuantityElement(api_class, 2.5, "KGM")}, api_site, p_api, api_site, p_pharma,
                                        plant, "in_transit")}});
   TimePoint excip_ship = excip_made + days(1);
   plan.steps.push_back(
       {"rhein-excipients", "dispatch", "excipients shipped to the plant",
        array{Movement("shipping", excip_ship, "+01:00", "quantityList",
-                      array{Quantity(mcc_class, 400, "KGM"), Quantity(lac_class, 600, "KGM")}, excip_site, p_excip,
+                      array{QuantityElement(mcc_class, 400, "KGM"), QuantityElement(lac_class, 600, "KGM")}, excip_site, p_excip,
                       excip_site, p_pharma, plant, "in_transit")}});
   TimePoint received = api_ship + days(5);
   plan.steps.push_back(
       {"alpen-pharma", "goods-in", "ingredient lots received into quarantine",
        array{Movement("receiving", excip_ship + days(1), "+01:00", "quantityList",
-                      array{Quantity(mcc_class, 400, "KGM"), Quantity(lac_class, 600, "KGM")}, goods_in, p_excip,
+                      array{QuantityElement(mcc_class, 400, "KGM"), QuantityElement(lac_class, 600, "KGM")}, goods_in, p_excip,
                       excip_site, p_pharma, plant, "non_sellable_other"),
-             Movement("receiving", received, "+01:00", "quantityList", array{Quantity(api_class, 2.5, "KGM")},
+             Movement("receiving", received, "+01:00", "quantityList", array{QuantityElement(api_class, 2.5, "KGM")},
                       goods_in, p_api, api_site, p_pharma, plant, "non_sellable_other")}});
 
   // 2. Formulation: 200,000 tablets of 100 mg (2 mg API), 8,000 boxes of 25.
@@ -462,14 +453,14 @@ Plan MedicineScenario(TimePoint end) {
   TimePoint started = made - hours(11);
   {
     object e = Base("TransformationEvent", made, "+01:00");
-    e["inputQuantityList"] = array{Quantity(api_class, 0.4, "KGM"), Quantity(mcc_class, 12.1, "KGM"),
-                                   Quantity(lac_class, 7.5, "KGM")};
-    e["outputQuantityList"] = array{Quantity(box_class, 8000)};
+    e["inputQuantityList"] = array{QuantityElement(api_class, 0.4, "KGM"), QuantityElement(mcc_class, 12.1, "KGM"),
+                                   QuantityElement(lac_class, 7.5, "KGM")};
+    e["outputQuantityList"] = array{QuantityElement(box_class, 8000)};
     e["transformationID"] = "urn:uuid:0b7e3f52-8c1d-4a66-b2f4-7d9e1a3c5e20";
     e["bizStep"] = "commissioning";
     e["disposition"] = "active";
-    e["readPoint"] = Id(suite2);
-    e["bizLocation"] = Id(plant);
+    e["readPoint"] = IdRef(suite2);
+    e["bizLocation"] = IdRef(plant);
     e["ilmd"] = object{{"cbvmda:itemExpirationDate", T(made + days(2 * 365)).substr(0, 10)},
                        {"cbvmda:countryOfOrigin", "DE"},
                        {"trace:productionStart", T(started)},
@@ -491,8 +482,8 @@ Plan MedicineScenario(TimePoint end) {
     commission["action"] = "ADD";
     commission["bizStep"] = "commissioning";
     commission["disposition"] = "active";
-    commission["readPoint"] = Id(line3);
-    commission["bizLocation"] = Id(plant);
+    commission["readPoint"] = IdRef(line3);
+    commission["bizLocation"] = IdRef(plant);
     commission["ilmd"] = object{{"cbvmda:lotNumber", tab_lot},
                                 {"cbvmda:itemExpirationDate", T(made + days(2 * 365)).substr(0, 10)}};
     object pack = Base("AggregationEvent", t + minutes(6), "+01:00");
@@ -501,8 +492,8 @@ Plan MedicineScenario(TimePoint end) {
     pack["action"] = "ADD";
     pack["bizStep"] = "packing";
     pack["disposition"] = "in_progress";
-    pack["readPoint"] = Id(line3);
-    pack["bizLocation"] = Id(plant);
+    pack["readPoint"] = IdRef(line3);
+    pack["bizLocation"] = IdRef(plant);
     plan.steps.push_back({"alpen-pharma", "packaging-3", "48 serialised boxes commissioned and packed into a case",
                           array{commission, pack}});
   }
@@ -529,7 +520,7 @@ Plan MedicineScenario(TimePoint end) {
       e["action"] = "OBSERVE";
       e["bizStep"] = "transporting";
       e["disposition"] = "in_transit";
-      e["readPoint"] = Id(carrier.Giai("REEFER-07"));
+      e["readPoint"] = IdRef(carrier.Giai("REEFER-07"));
       object element = SensorElement(t, carrier.Giai("REEFER-07-LOG"), array{report});
       element["sensorMetadata"].as_object()["bizRules"] = "https://kuehl-logistik.example/sop/gdp-2-8c";
       e["sensorElementList"] = array{element};
@@ -550,8 +541,8 @@ Plan MedicineScenario(TimePoint end) {
     unpack["action"] = "DELETE";
     unpack["bizStep"] = "unpacking";
     unpack["disposition"] = "sellable_accessible";
-    unpack["readPoint"] = Id(shop);
-    unpack["bizLocation"] = Id(shop);
+    unpack["readPoint"] = IdRef(shop);
+    unpack["bizLocation"] = IdRef(shop);
     plan.steps.push_back({"stadt-apotheke", "goods-in", "pharmacy receives and unpacks the case",
                           array{receive, unpack}});
   }

@@ -13,12 +13,22 @@
 
 namespace trace::gateway {
 
+// Where an envelope came in: the envelopes.source column.
+enum class Source {
+  kMqtt,  // a device over MQTT (the gateway)
+  kApi,   // signed on the server for the producer dashboard or API (trace-api)
+};
+
+// "mqtt" or "api".
+inline const char* SourceName(Source source) { return source == Source::kApi ? "api" : "mqtt"; }
+
 // One received message and what the Checker made of it.
 struct CheckedMessage {
   std::string topic;
   std::string payload;
   std::chrono::system_clock::time_point received_at;
   CheckOutcome outcome;
+  Source source = Source::kMqtt;
 };
 
 // The receipt decision for one message, taken in the store's transaction.

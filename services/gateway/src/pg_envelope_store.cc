@@ -64,13 +64,42 @@ void AddRejected(const CheckedMessage& m, const Rejection& r, PgArray cols[9]) {
   }
 }
 
+std::vector<Decision> Store(pqxx::connection& conn, std::span<const CheckedMessage> batch);
+
+// Store() with libpqxx's exceptions translated; `drop_connection` is set when
+// the connection should not be used again.
+Result<std::vector<Decision>> StoreTranslated(pqxx::connection& conn, std::span<const CheckedMessage> batch,
+                                              bool& drop_connection) {
+  drop_connection = false;
+  try {
+    return Store(conn, batch);
+  } catch (const RetryBatch& e) {
+    return Fail(Unavailable(e.what()));
+  } catch (const pqxx::broken_connection& e) {
+    drop_connection = true;
+    return Fail(Unavailable(std::string("database connection: ") + e.what()));
+  } catch (const pqxx::in_doubt_error& e) {
+    drop_connection = true;
+    // Retrying is safe: what did commit is then answered `duplicate`.
+    return Fail(Unavailable(std::string("commit in doubt: ") + e.what()));
+  } catch (const pqxx::sql_error& e) {
+    const std::string state = e.sqlstate();
+    if (state == "40001" || state == "40P01" || state.starts_with("08") || state.starts_with("57P")) {
+      drop_connection = true;
+      return Fail(Unavailable("database (" + state + "): " + e.what()));
+    }
+    return Fail(Internal("database (" + state + "): " + e.what()));
+  } catch (const std::exception& e) {
+    drop_connection = true;
+    return Fail(Unavailable(std::string("database: ") + e.what()));
+  }
+}
+
 }  // namespace
 
 struct PgEnvelopeStore::Impl {
   std::string url;
   std::unique_ptr<pqxx::connection> conn;
-
-  std::vector<Decision> Store(std::span<const CheckedMessage> batch);
 };
 
 PgEnvelopeStore::PgEnvelopeStore(std::string url) : impl_(std::make_unique<Impl>()) { impl_->url = std::move(url); }
@@ -82,32 +111,26 @@ Result<std::vector<Decision>> PgEnvelopeStore::StoreBatch(std::span<const Checke
       impl_->conn.reset();
       impl_->conn = std::make_unique<pqxx::connection>(impl_->url);
     }
-    return impl_->Store(batch);
-  } catch (const RetryBatch& e) {
-    return Fail(Unavailable(e.what()));
-  } catch (const pqxx::broken_connection& e) {
-    impl_->conn.reset();
-    return Fail(Unavailable(std::string("database connection: ") + e.what()));
-  } catch (const pqxx::in_doubt_error& e) {
-    impl_->conn.reset();
-    // Retrying is safe: what did commit is then answered `duplicate`.
-    return Fail(Unavailable(std::string("commit in doubt: ") + e.what()));
-  } catch (const pqxx::sql_error& e) {
-    const std::string state = e.sqlstate();
-    if (state == "40001" || state == "40P01" || state.starts_with("08") || state.starts_with("57P")) {
-      impl_->conn.reset();
-      return Fail(Unavailable("database (" + state + "): " + e.what()));
-    }
-    return Fail(Internal("database (" + state + "): " + e.what()));
   } catch (const std::exception& e) {
     impl_->conn.reset();
     return Fail(Unavailable(std::string("database: ") + e.what()));
   }
+  bool drop = false;
+  auto decisions = StoreTranslated(*impl_->conn, batch, drop);
+  if (drop) impl_->conn.reset();
+  return decisions;
 }
 
-std::vector<Decision> PgEnvelopeStore::Impl::Store(std::span<const CheckedMessage> batch) {
+Result<std::vector<Decision>> StoreCheckedBatch(pqxx::connection& conn, std::span<const CheckedMessage> batch) {
+  bool drop = false;
+  return StoreTranslated(conn, batch, drop);
+}
+
+namespace {
+
+std::vector<Decision> Store(pqxx::connection& conn, std::span<const CheckedMessage> batch) {
   std::vector<Decision> decisions(batch.size());
-  pqxx::work tx(*conn);
+  pqxx::work tx(conn);
 
   // What is stored for the devices and seqs of the batch's verified envelopes.
   std::map<DeviceKey, DeviceState> devices;
@@ -148,7 +171,7 @@ std::vector<Decision> PgEnvelopeStore::Impl::Store(std::span<const CheckedMessag
     }
   }
 
-  PgArray env_cols[8];
+  PgArray env_cols[9];
   PgArray ev_cols[13];
   PgArray key_cols[10];
   PgArray rej_cols[9];
@@ -200,6 +223,7 @@ std::vector<Decision> PgEnvelopeStore::Impl::Store(std::span<const CheckedMessag
         env_cols[5].Add(e.sent);
         env_cols[6].Add(std::to_string(e.events.size()));
         env_cols[7].Add(FormatRfc3339Millis(m.received_at));
+        env_cols[8].Add(SourceName(m.source));
         for (size_t idx = 0; idx < e.events.size(); ++idx) {
           const auto& event = e.events[idx].as_object();
           EventRow row = EventRowFor(event);
@@ -239,12 +263,13 @@ std::vector<Decision> PgEnvelopeStore::Impl::Store(std::span<const CheckedMessag
   if (accepted > 0) {
     auto inserted = tx.exec_params(
         "INSERT INTO envelopes (id, org, device, seq, canonical, sent_at, source, event_count, received_at) "
-        "SELECT id, org, device, seq, canonical, sent_at, 'mqtt', event_count, received_at FROM "
+        "SELECT id, org, device, seq, canonical, sent_at, source, event_count, received_at FROM "
         "unnest($1::bytea[], $2::text[], $3::text[], $4::bigint[], $5::bytea[], $6::timestamptz[], "
-        "$7::smallint[], $8::timestamptz[]) AS u(id, org, device, seq, canonical, sent_at, event_count, received_at) "
+        "$7::smallint[], $8::timestamptz[], $9::text[]) "
+        "AS u(id, org, device, seq, canonical, sent_at, event_count, received_at, source) "
         "ON CONFLICT DO NOTHING RETURNING 1",
         env_cols[0].Finish(), env_cols[1].Finish(), env_cols[2].Finish(), env_cols[3].Finish(), env_cols[4].Finish(),
-        env_cols[5].Finish(), env_cols[6].Finish(), env_cols[7].Finish());
+        env_cols[5].Finish(), env_cols[6].Finish(), env_cols[7].Finish(), env_cols[8].Finish());
     if (inserted.size() != accepted) {
       // The device rows are locked, so only a writer that ignores the lock
       // could get here; retrying the batch decides again with its rows seen.
@@ -291,4 +316,5 @@ std::vector<Decision> PgEnvelopeStore::Impl::Store(std::span<const CheckedMessag
   return decisions;
 }
 
+}  // namespace
 }  // namespace trace::gateway

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include <pqxx/connection>
+
 #include "envelope_store.h"
 
 namespace trace::gateway {
@@ -32,5 +34,13 @@ class PgEnvelopeStore final : public EnvelopeStore {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// What PgEnvelopeStore::StoreBatch does, on a connection the caller owns (no
+// transaction may be open on it), for trace-api, which stores the envelopes it
+// signs for the dashboard through this same code. Each message's envelopes row
+// gets the message's `source`. Same errors as StoreBatch; after Unavailable
+// the connection may be broken (check is_open() before reusing it).
+[[nodiscard]] Result<std::vector<Decision>> StoreCheckedBatch(pqxx::connection& conn,
+                                                              std::span<const CheckedMessage> batch);
 
 }  // namespace trace::gateway

@@ -66,4 +66,11 @@ Result<std::string> SgtinUrn(const ProductKey& key, int company_prefix_length);
 Result<std::string> LgtinUrn(const ProductKey& key, int company_prefix_length);
 Result<std::string> SglnUrn(const Location& location, int company_prefix_length);
 
+// An SSCC (AI 00: 18 digits, extension digit + company prefix + serial
+// reference + check digit) as urn:epc:id:sscc:{prefix}.{extension}{serial ref}.
+// InvalidArgument for a wrong length, a non-digit or a bad check digit.
+Result<std::string> SsccUrn(std::string_view sscc, int company_prefix_length);
+// A party GLN (13 digits with check digit) as urn:epc:id:pgln:{prefix}.{party ref}.
+Result<std::string> PglnUrn(std::string_view gln, int company_prefix_length);
+
 }  // namespace trace::gs1

@@ -1,9 +1,11 @@
 #include "dashboard.h"
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <charconv>
 #include <pqxx/pqxx>
 
+#include "event_forms.h"
 #include "html_page.h"
 #include "http_util.h"
 #include "producer_store.h"
@@ -439,8 +441,8 @@ void Dashboard::Routes() {
                                 "\">Printable sheet</a><a class=\"button secondary\" href=\"/dashboard/recall/" + g +
                                 "/" + gs1::PercentEncodeValue(lot) + "\">Recall…</a>";
                         if (who.role != Role::kViewer) {
-                          body += "<a class=\"button secondary\" href=\"/dashboard/events/new?kind=harvest&gtin=" + g +
-                                  "&lot=" + QueryEscape(lot) + "\">Record an event</a>";
+                          body += "<a class=\"button secondary\" href=\"/dashboard/events/new?kind=harvest&amp;gtin=" +
+                                  g + "&amp;lot=" + QueryEscape(lot) + "\">Record an event</a>";
                         }
                         body += "</div></section><h2>Events</h2>";
                         const auto& events = l->at("eventList").as_array();
@@ -467,6 +469,68 @@ void Dashboard::Routes() {
                           body += "</tbody></table></div>";
                         }
                         return Html(Layout("Lot " + lot, who, "/dashboard/lots", body, notice));
+                      });
+               });
+
+  // --- Manual events: a form per business step, signed with the org's key on the server.
+  auto events_page = [](pqxx::transaction_base& tx, const Principal& who, const std::string& kind,
+                        const FieldGetter& values, std::string_view error, int status) {
+    std::string body = EventFormHtml(kind, "/dashboard/events", who.csrf, ListProducts(tx, who.org),
+                                     ListSites(tx, who.org), values);
+    return Html(Layout("Record an event", who, "/dashboard/events/new", body, "", error), status);
+  };
+  api.AddRoute("GET", "/dashboard/events/new", A::kProducer,
+               [page, events_page](const HttpRequest& req, const P&, Reply reply) {
+                 auto q = ParseQuery(req.query);
+                 Form values = q ? Form(q->begin(), q->end()) : Form();
+                 std::string kind = Field(values, "kind").empty() ? "harvest" : Field(values, "kind");
+                 if (std::find(std::begin(kManualEventKinds), std::end(kManualEventKinds), kind) ==
+                     std::end(kManualEventKinds)) {
+                   kind = "harvest";
+                 }
+                 page(req, reply, Permission::kWrite,
+                      [events_page, kind, values](pqxx::connection& c, const Principal& who, const Form&) {
+                        pqxx::read_transaction tx(c);
+                        return events_page(tx, who, kind, [&values](const std::string& n) { return Field(values, n); },
+                                           "", 200);
+                      });
+               });
+  api.AddRoute("POST", "/dashboard/events", A::kProducer,
+               [this, page, events_page](const HttpRequest& req, const P&, Reply reply) {
+                 page(req, reply, Permission::kWrite,
+                      [this, events_page](pqxx::connection& c, const Principal& who, const Form& f) {
+                        const std::string kind = Field(f, "kind");
+                        FieldGetter get = [&f](const std::string& n) { return Field(f, n); };
+                        auto event = EventFromFields(kind, get);
+                        if (!event) {
+                          pqxx::read_transaction tx(c);
+                          return events_page(tx, who, kind, get, event.error().message(), 400);
+                        }
+                        HttpResponse stored = producer_.SubmitEventsFor(c, who, json::array{*event});
+                        if (stored.status != 201) {
+                          boost::system::error_code ec;
+                          json::value doc = json::parse(stored.body, ec);
+                          std::string why = !ec && doc.is_object() ? Str(doc.as_object()["detail"]) : stored.body;
+                          if (!ec && doc.is_object() && doc.as_object().contains("errors")) {
+                            for (const auto& e : doc.as_object()["errors"].as_array()) {
+                              why += "; " + Str(e.as_object().at("path")) + ": " + Str(e.as_object().at("message"));
+                            }
+                          }
+                          pqxx::read_transaction tx(c);
+                          return events_page(tx, who, kind, get, why, stored.status);
+                        }
+                        boost::system::error_code ec;
+                        json::value doc = json::parse(stored.body, ec);
+                        std::string envelope =
+                            !ec ? Str(doc.as_object()["envelopes"].as_array()[0].as_object()["id"]) : "";
+                        EventLot lot = LotOfFields(kind, get);
+                        auto gtin = gs1::NormalizeGtin(lot.gtin);
+                        std::string notice = "Signed and stored as envelope " + envelope.substr(0, 12) +
+                                             "…; it is anchored on the chain within seconds";
+                        if (!gtin || lot.lot.empty()) {
+                          return SeeOther("/dashboard?notice=" + QueryEscape(notice));
+                        }
+                        return SeeOther(LotPath(*gtin, lot.lot) + "?notice=" + QueryEscape(notice));
                       });
                });
 

@@ -4,7 +4,10 @@
 #include <charconv>
 #include <pqxx/pqxx>
 
+#include "capture.h"
 #include "commands.h"
+#include "event_submitter.h"
+#include "manual_events.h"
 #include "http_util.h"
 #include "labels.h"
 #include "producer_store.h"
@@ -61,11 +64,88 @@ Result<json::value> JsonBody(const HttpRequest& req) {
 }
 
 ProducerApi::ProducerApi(Api& api, Authenticator& auth, ProducerOptions options)
-    : api_(api), auth_(auth), options_(std::move(options)) {
+    : api_(api), auth_(auth), options_(std::move(options)), signer_(options_.keys_dir) {
   Routes();
+  capture_thread_ = std::thread([this] { CaptureWorker(); });
 }
 
-ProducerApi::~ProducerApi() = default;
+ProducerApi::~ProducerApi() {
+  {
+    std::lock_guard lock(capture_mu_);
+    stopping_ = true;
+  }
+  capture_cv_.notify_all();
+  if (capture_thread_.joinable()) capture_thread_.join();
+}
+
+void ProducerApi::CaptureWorker() {
+  std::unique_ptr<pqxx::connection> conn;
+  auto next_sweep = std::chrono::steady_clock::now();
+  for (;;) {
+    std::string id;
+    {
+      std::unique_lock lock(capture_mu_);
+      capture_cv_.wait_until(lock, next_sweep, [this] { return stopping_ || !capture_queue_.empty(); });
+      if (stopping_) return;
+      if (!capture_queue_.empty()) {
+        id = capture_queue_.front();
+        capture_queue_.pop_front();
+      }
+    }
+    try {
+      if (!conn || !conn->is_open()) conn = std::make_unique<pqxx::connection>(options_.db_url);
+      if (!id.empty()) {
+        if (Status s = ProcessCaptureJob(*conn, signer_, id); !s.ok()) {
+          log::Warn("capture job not processed", {{"capture", id}, {"error", s.ToString()}});
+        }
+      } else {
+        // Jobs a crashed process left behind, and any this one could not queue.
+        auto n = ProcessPendingCaptureJobs(*conn, signer_);
+        if (!n) log::Warn("capture sweep failed", {{"error", n.error().ToString()}});
+        next_sweep = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+      }
+    } catch (const std::exception& e) {
+      log::Warn("capture worker: database", {{"error", e.what()}});
+      conn.reset();
+      std::unique_lock lock(capture_mu_);
+      if (!id.empty()) capture_queue_.push_back(id);
+      capture_cv_.wait_for(lock, std::chrono::seconds(1), [this] { return stopping_; });
+    }
+  }
+}
+
+HttpResponse ProducerApi::SubmitEventsFor(pqxx::connection& c, const Principal& who, const json::array& events) {
+  if (options_.keys_dir.empty()) {
+    return Problem(503, "this trace-api has no --keys-dir: it cannot sign events for organizations");
+  }
+  auto result = SubmitEvents(c, signer_, who.org, events);
+  if (!result) return ProblemFor(result.error());
+  if (!result->errors.empty() || !result->complete()) {
+    HttpResponse res = Problem(400, result->errors.empty() ? "an envelope was refused; see envelopes"
+                                                           : "events refused; nothing was stored (see errors)");
+    // The problem document with the per-event errors and envelopes as extension members.
+    boost::system::error_code ec;
+    json::value doc = json::parse(res.body, ec);
+    if (!ec && doc.is_object()) {
+      json::object extra = result->ToJson();
+      doc.as_object()["errors"] = extra["errors"];
+      doc.as_object()["envelopes"] = extra["envelopes"];
+      res.body = json::serialize(doc);
+    }
+    return res;
+  }
+  {
+    pqxx::work tx(c);
+    std::string ids;
+    for (const auto& e : result->envelopes) ids += (ids.empty() ? "" : ",") + e.id;
+    RecordAction(tx, who, "events.sign", ids, {{"events", events.size()}});
+    tx.commit();
+  }
+  HttpResponse res = JsonResponse(result->ToJson());
+  res.status = 201;
+  if (!result->envelopes.empty()) res.Set("Location", "/api/v1/envelopes/" + result->envelopes.front().id);
+  return res;
+}
 
 void ProducerApi::Guarded(const HttpRequest& req, Reply reply, Permission permission, std::string form_token,
                           GuardedFn fn) {
@@ -430,6 +510,82 @@ void ProducerApi::Routes() {
               tx.commit();
               return Created(*out, "/api/v1/users");
             });
+  });
+
+  // --- Manual events: {"kind": "harvest", ...form fields} or {"events": [EPCIS events]}.
+  api.AddRoute("POST", "/api/v1/events", A::kProducer, [this](const HttpRequest& req, const P&, Reply reply) {
+    auto body = JsonBody(req);
+    if (!body) return reply(ProblemFor(body.error()));
+    if (!body->is_object()) return reply(Problem(400, "body: want {\"kind\", ...} or {\"events\": [...]}"));
+    json::array events;
+    json::object fields = body->as_object();
+    if (const auto* list = fields.if_contains("events")) {
+      if (!list->is_array() || list->as_array().empty() || fields.size() != 1) {
+        return reply(Problem(400, "events: want a non-empty array of EPCIS events, alone in the body"));
+      }
+      events = list->as_array();
+    } else {
+      const auto* kind = fields.if_contains("kind");
+      if (!kind || !kind->is_string()) return reply(Problem(400, "kind: want one of harvest, processing, packing, "
+                                                                 "shipping, receiving (or send \"events\")"));
+      const std::string k(kind->as_string());
+      fields.erase("kind");
+      auto event = BuildManualEvent(k, fields);
+      if (!event) return reply(ProblemFor(event.error()));
+      events.push_back(std::move(*event));
+    }
+    Guarded(req, reply, Permission::kWrite, "", [this, events](pqxx::connection& c, const Principal& who) {
+      return SubmitEventsFor(c, who, events);
+    });
+  });
+
+  // --- EPCIS 2.0 capture (GS1 REST binding): 202 with a job; the job lists per-event errors.
+  api.AddRoute("POST", "/api/v1/epcis/capture", A::kProducer, [this](const HttpRequest& req, const P&, Reply reply) {
+    auto behaviour = ParseCaptureErrorBehaviour(req.Header("gs1-capture-error-behaviour"));
+    if (!behaviour) return reply(ProblemFor(behaviour.error()));
+    std::string type = req.Header("content-type");
+    if (!type.starts_with("application/json") && !type.starts_with("application/ld+json")) {
+      return reply(Problem(415, "Content-Type: want application/json or application/ld+json"));
+    }
+    Guarded(req, reply, Permission::kWrite, "",
+            [this, body = req.body, b = *behaviour](pqxx::connection& c, const Principal& who) {
+              if (options_.keys_dir.empty()) {
+                return Problem(503, "this trace-api has no --keys-dir: it cannot sign events for organizations");
+              }
+              auto id = CreateCaptureJob(c, who.org, body, b);
+              if (!id) {
+                return id.error().code() == StatusCode::kResourceExhausted ? Problem(413, id.error().message())
+                                                                           : ProblemFor(id.error());
+              }
+              {
+                std::lock_guard lock(capture_mu_);
+                capture_queue_.push_back(*id);
+              }
+              capture_cv_.notify_one();
+              HttpResponse res;
+              res.status = 202;
+              res.Set("Location", "/api/v1/epcis/capture/" + *id);
+              res.Set("GS1-EPCIS-Version", "2.0.0");
+              return res;
+            });
+  });
+  api.AddRoute("GET", "/api/v1/epcis/capture/{id}", A::kProducer, [this](const HttpRequest& req, const P& p, Reply reply) {
+    Guarded(req, reply, Permission::kRead, "", [id = p.at("id")](pqxx::connection& c, const Principal& who) {
+      auto job = CaptureJobJson(c, who.org, id);
+      if (!job) return ProblemFor(job.error());
+      return JsonResponse(*job);
+    });
+  });
+  api.AddRoute("GET", "/api/v1/epcis/capture", A::kProducer, [this](const HttpRequest& req, const P&, Reply reply) {
+    Guarded(req, reply, Permission::kRead, "", [](pqxx::connection& c, const Principal& who) {
+      pqxx::read_transaction tx(c);
+      json::array jobs;
+      for (const auto& r : tx.exec_params(
+               "SELECT id FROM capture_jobs WHERE org = $1 ORDER BY created_at DESC LIMIT 50", who.org)) {
+        jobs.emplace_back(r[0].as<std::string>());
+      }
+      return JsonResponse(json::object{{"captureJobs", std::move(jobs)}});
+    });
   });
 
   // --- QR labels: the lot's (or one item's) Digital Link, PNG or SVG, and a printable sheet.

@@ -20,21 +20,26 @@
 //   GET, POST   /api/v1/users                   admin
 //   GET         /api/v1/status                  read: ingest, rejections, anchoring per lot
 //   POST        /api/v1/events                  write: manual events, signed with the org's key
-//   POST        /api/v1/epcis/capture           write: 202 + Location; GET .../capture/{id}
+//   POST        /api/v1/epcis/capture           write: 202 + Location (GS1 REST binding); GET .../capture/{id}
 //   GET         /api/v1/labels/{gtin}/{lot}.png|.svg, .../21/{serial}.png|.svg, .../sheet
 //   GET         /api/v1/recall/{gtin}/{lot}[.csv]; POST (recall) marks the lots recalled
 //
 // Thread-safe.
 #pragma once
 
+#include <condition_variable>
+#include <deque>
 #include <functional>
 #include <memory>
+#include <mutex>
+#include <thread>
 #include <optional>
 #include <string>
 
 #include "api.h"
 #include "auth.h"
 #include "dynsec.h"
+#include "org_signer.h"
 #include "recall.h"
 
 namespace trace::api {
@@ -83,15 +88,32 @@ class ProducerApi {
   Result<boost::json::object> MarkLotRecalled(pqxx::connection& c, const Principal& who, const std::string& gtin,
                                               const std::string& lot, const std::string& reason);
 
+  // Signs `events` with the caller's organization key and stores them through
+  // the gateway's checks and store (event_submitter.h), all or nothing. The
+  // answer: 201 with {"envelopes", "errors"}, 400 listing per-event errors, or
+  // the problem (409 for a revoked or mismatched signer, 503).
+  HttpResponse SubmitEventsFor(pqxx::connection& c, const Principal& who, const boost::json::array& events);
+
   Api& api() { return api_; }
   Authenticator& auth() { return auth_; }
 
  private:
   void Routes();
+  // The capture worker: processes queued jobs, and every minute any job left
+  // pending or stalled by a crashed process, on a connection of its own (a
+  // 10,000-event document would hold a request thread for seconds).
+  void CaptureWorker();
 
   Api& api_;
   Authenticator& auth_;
   ProducerOptions options_;
+  OrgSigner signer_;
+
+  std::mutex capture_mu_;
+  std::condition_variable capture_cv_;
+  std::deque<std::string> capture_queue_;
+  bool stopping_ = false;
+  std::thread capture_thread_;
 };
 
 // Parses a JSON request body (Content-Type application/json). InvalidArgument

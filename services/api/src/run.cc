@@ -49,7 +49,7 @@ int Run(int argc, char** argv, const sigset_t& stop_signals) {
   flags.Add("session-hours", "TRACE_API_SESSION_HOURS", "12", "dashboard sessions last this long");
   flags.Add("max-auth-failures", "TRACE_API_MAX_AUTH_FAILURES", "10",
             "bad passwords or tokens per client or e-mail in 5 minutes before 429");
-  flags.Add("capture-body-limit", "TRACE_API_CAPTURE_BODY_LIMIT", "8388608", "largest EPCIS capture document, bytes");
+  flags.Add("capture-body-limit", "TRACE_API_CAPTURE_BODY_LIMIT", "16777216", "largest EPCIS capture document, bytes");
   flags.Add("keys-dir", "TRACE_KEYS_DIR", "", "folder of the platform keys; orgs/ holds the orgs' signing keys");
   flags.Add("mqtt-url", "TRACE_MQTT_URL", "", "broker for device logins, tcp://host:port (unset: database only)");
   flags.Add("mqtt-admin-username", "TRACE_MQTT_ADMIN_USERNAME", "", "dynamic-security admin user");

@@ -314,14 +314,13 @@ TEST_F(TamperSystemTest, EveryKindOfStoredObjectIsNamedWhenAltered) {
        "UPDATE anchors SET root = " + flip("root", "5") + " WHERE id = $1::bigint",
        "UPDATE anchors SET root = " + flip("root", "5") + " WHERE id = $1::bigint",
        anchor_id, "", "anchors", anchor_key, true, env_id, ""},
-      // The tx hash is not part of what a consumer checks (the root on the chain is); audit
-      // looks the transaction up.
+      // Both look the transaction up on the chain.
       {"anchor tx hash",
        "UPDATE anchors SET tx_hash = overlay(tx_hash PLACING (CASE WHEN substr(tx_hash, 10, 1) = 'a' THEN 'b' ELSE "
        "'a' END) FROM 10 FOR 1) WHERE id = $1::bigint",
        "UPDATE anchors SET tx_hash = $2 WHERE id = $1::bigint",
        anchor_id, Value("SELECT tx_hash FROM anchors WHERE id = $1::bigint", anchor_id), "anchors", anchor_key, true,
-       std::nullopt, ""},
+       env_id, "no such transaction mined"},
       {"anchor tree size",
        "UPDATE anchors SET tree_size = tree_size - 1 WHERE id = $1::bigint",
        "UPDATE anchors SET tree_size = tree_size + 1 WHERE id = $1::bigint",

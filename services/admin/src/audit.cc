@@ -310,7 +310,7 @@ class Audit {
     int64_t after = -1;
     while (true) {
       pqxx::result rows = tx.exec_params(
-          "SELECT l.leaf_index, e.canonical FROM log_leaves l JOIN envelopes e ON e.id = l.envelope_id "
+          "SELECT l.leaf_index, e.canonical, l.envelope_id FROM log_leaves l LEFT JOIN envelopes e ON e.id = l.envelope_id "
           "WHERE l.leaf_index > $1 ORDER BY l.leaf_index LIMIT $2",
           after, static_cast<int64_t>(options_.batch));
       if (rows.empty()) break;
@@ -342,6 +342,11 @@ class Audit {
         if (index != leaves_) {
           Problem("log_leaves", std::to_string(leaves_), "missing: the next leaf index is " + std::to_string(index));
           return OkStatus();  // nothing after a gap can be recomputed
+        }
+        if (r[1].is_null()) {
+          Problem("log_leaves", std::to_string(index),
+                  "envelope_id " + Hex(Bytes(r[2])) + " names no stored envelope");
+          return OkStatus();  // the leaf hash cannot be recomputed, nor anything after it
         }
         std::string canonical = Bytes(r[1]);
         Push(0, index, merkle::LeafHash(canonical), stored);

@@ -189,7 +189,7 @@ TEST_F(TamperSystemTest, EveryKindOfStoredObjectIsNamedWhenAltered) {
   // The bag's trace document: which events a consumer sees, with their leaves.
   const std::string api = stack_->Env("TRACE_API_URL");
   auto doc_text = stack_->Run({"curl", "-sS", "-f", "-H", "Accept: application/json",
-                               api + "/01/08850456000210/10/HM105-2611-A/21/100001"});
+                               api + "/01/08850456000213/10/HM105-2611-A/21/100001"});
   ASSERT_EQ(doc_text.exit_code, 0) << doc_text.err;
   json::object doc = json::parse(doc_text.out).as_object();
   link_ = std::string(doc.at("link").as_string());

@@ -194,10 +194,10 @@ class Audit {
           keys_of.erase(stored.idx);
           CompareKeys(where, std::move(derived), std::move(stored_keys));
         }
-        for (const auto& [idx, rows] : keys_of) {
-          if (rows.empty()) continue;
+        for (const auto& [idx, extra] : keys_of) {
+          if (extra.empty()) continue;
           Problem("event_keys", key + "/" + std::to_string(idx),
-                  std::to_string(rows.size()) + " rows for an event the envelope does not have, first: " + rows[0]);
+                  std::to_string(extra.size()) + " rows for an event the envelope does not have, first: " + extra[0]);
         }
       }
       progress_ << "audit: envelopes " << envelopes_ << "/" << total << "\n";

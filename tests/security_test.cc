@@ -190,12 +190,16 @@ class SecuritySystemTest : public ::testing::Test {
 
     auto org = stack_->Run({"trace-admin", "org", "create", "sec-farm", "--json"});
     ASSERT_EQ(org.exit_code, 0) << org.err;
+    // trace-admin prints a new secret once, on stdout, by design; its stderr is a log.
+    std::ofstream admin_log(stack_->dir() + "/logs/trace-admin-stderr.log");
+    admin_log << org.err;
     secrets_->push_back(std::string(json::parse(org.out).at("token").as_string()));
     for (const char* name : {"dev-a", "dev-b"}) {
       Ed25519PrivateKey key = Ed25519PrivateKey::Generate();
       auto r = stack_->Run({"trace-admin", "device", "register", "sec-farm", name, "--public-key",
                             Base64UrlEncode(key.public_key()), "--json"});
       ASSERT_EQ(r.exit_code, 0) << r.err;
+      admin_log << r.err;
       json::object out = json::parse(r.out).as_object();
       ASSERT_TRUE(out.at("mqtt_password").is_string()) << r.out;
       Device d{"sec-farm", name, std::string(out.at("mqtt_password").as_string())};
@@ -207,6 +211,8 @@ class SecuritySystemTest : public ::testing::Test {
     auto rice = stack_->Run({"trace-devicesim", "scenario", "rice", "--register", "--json", "--timeout=90",
                              "--state-dir=" + stack_->dir() + "/devicesim"});
     ASSERT_EQ(rice.exit_code, 0) << rice.out << rice.err;
+    // The simulator's own log lines (stderr) are searched for secrets with the stack's logs.
+    std::ofstream(stack_->dir() + "/logs/trace-devicesim-rice.log") << rice.err;
     ready_ = true;
   }
   static void StopStack() {

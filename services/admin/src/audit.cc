@@ -106,7 +106,7 @@ class Audit {
       for (const auto& e : tx.exec_params(
                "SELECT envelope_id, idx, event_type, body::text, org, action, biz_step, disposition, "
                "(extract(epoch FROM event_time) * 1000000)::bigint, event_time_zone_offset, event_id, read_point, "
-               "biz_location FROM events "
+               "biz_location, to_char(event_time AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') FROM events "
                "WHERE envelope_id IN (SELECT decode(x, 'hex') FROM unnest($1::text[]) x) "
                "ORDER BY envelope_id, idx",
                ArrayLiteral(ids))) {
@@ -123,6 +123,7 @@ class Audit {
         row.columns.event_id = Optional(e[10]);
         row.columns.read_point = Optional(e[11]);
         row.columns.biz_location = Optional(e[12]);
+        row.columns.event_time = e[13].as<std::string>();
         events[Bytes(e[0])].push_back(std::move(row));
       }
       // event_keys of this batch: envelope id -> idx -> rows (as comparable text)
@@ -246,8 +247,7 @@ class Audit {
     if (!when) {
       out.push_back("event_time (the envelope's eventTime \"" + derived.event_time + "\" does not parse)");
     } else if (when->utc.time_since_epoch().count() != stored.event_time_micros) {
-      out.push_back("event_time (" + std::to_string(stored.event_time_micros) + " µs since the epoch stored, " +
-                    derived.event_time + " signed)");
+      out.push_back("event_time " + stored.columns.event_time + " (signed " + derived.event_time + ")");
     }
     return out;
   }

@@ -802,13 +802,15 @@ TEST_F(LogSecretsTest, NoSecretInAnyLogLine) {
 // ---------------------------------------------------------------------------------------------
 // TLS: the production broker configuration, started for real with a CA of our own.
 
-class MqttTlsTest : public ::testing::Test {
+// A temporary folder with a CA, a server certificate for localhost / 127.0.0.1 signed by it,
+// and an unrelated CA; a server the suites below start from it on `tls_port_`; and
+// `openssl s_client` against that port.
+class TlsTest : public ::testing::Test {
  protected:
   void SetUp() override {
     char pattern[] = "/tmp/trace-tls-XXXXXX";
     ASSERT_NE(mkdtemp(pattern), nullptr);
     dir_ = pattern;
-    // CA, server certificate for localhost / 127.0.0.1 signed by it, and an unrelated CA.
     const std::string script =
         "set -e; cd \"$0\"\n"
         "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=trace-test-ca "
@@ -823,35 +825,11 @@ class MqttTlsTest : public ::testing::Test {
         "chmod 600 ca.key server.key other.key\n";
     auto made = testing::RunProgram({"bash", "-c", script, dir_}, {});
     ASSERT_EQ(made.exit_code, 0) << made.err;
-    auto init = testing::RunProgram({"mosquitto_ctrl", "dynsec", "init", dir_ + "/dynamic-security.json", "tls-admin",
-                                     kAdminPassword},
-                                    {});
-    ASSERT_EQ(init.exit_code, 0) << init.out << init.err;
-
     tls_port_ = FreePort();
     plain_port_ = FreePort();
     ASSERT_GT(tls_port_, 0);
     ASSERT_GT(plain_port_, 0);
     ASSERT_NE(tls_port_, plain_port_);
-    const std::string conf = ProductionConfig();
-    ASSERT_FALSE(conf.empty());
-    std::ofstream(dir_ + "/mosquitto.conf") << conf;
-    pid_ = fork();
-    if (pid_ == 0) {
-      setsid();
-      if (!freopen((dir_ + "/mosquitto.log").c_str(), "w", stderr)) _exit(126);
-      execlp("mosquitto", "mosquitto", "-c", (dir_ + "/mosquitto.conf").c_str(), static_cast<char*>(nullptr));
-      _exit(127);
-    }
-    const auto deadline = std::chrono::steady_clock::now() + 15s;
-    bool up = false;
-    while (!up && std::chrono::steady_clock::now() < deadline) {
-      int fd = ConnectTo(tls_port_);
-      up = fd >= 0;
-      if (fd >= 0) close(fd);
-      if (!up) std::this_thread::sleep_for(100ms);
-    }
-    ASSERT_TRUE(up) << ReadText(dir_ + "/mosquitto.log");
   }
 
   void TearDown() override {
@@ -863,6 +841,88 @@ class MqttTlsTest : public ::testing::Test {
       std::error_code ec;
       fs::remove_all(dir_, ec);
     }
+  }
+
+  // Starts argv (in a session of its own, stderr to DIR/server.log) and waits until the TLS
+  // port accepts connections.
+  ::testing::AssertionResult StartServer(const std::vector<std::string>& argv) {
+    pid_ = fork();
+    if (pid_ == 0) {
+      setsid();
+      if (!freopen((dir_ + "/server.log").c_str(), "w", stderr)) _exit(126);
+      std::vector<char*> args;
+      for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+      args.push_back(nullptr);
+      execvp(args[0], args.data());
+      _exit(127);
+    }
+    const auto deadline = std::chrono::steady_clock::now() + 15s;
+    while (std::chrono::steady_clock::now() < deadline) {
+      int fd = ConnectTo(tls_port_);
+      if (fd >= 0) {
+        close(fd);
+        return ::testing::AssertionSuccess();
+      }
+      std::this_thread::sleep_for(100ms);
+    }
+    return ::testing::AssertionFailure() << argv[0] << " did not listen: " << ReadText(dir_ + "/server.log");
+  }
+
+  testing::Stack::RunResult SClient(const std::vector<std::string>& extra) {
+    std::vector<std::string> argv = {"openssl", "s_client", "-connect", "127.0.0.1:" + std::to_string(tls_port_),
+                                     "-servername", "localhost", "-brief"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    // s_client waits on stdin; RunProgram gives it /dev/null, so it ends after the handshake.
+    return testing::RunProgram(argv, {}, 20);
+  }
+
+  // What every TLS endpoint of ours must show: TLS 1.3 and 1.2 with a chain that verifies
+  // (name and address), TLS 1.1 and 1.0 refused by the server, another CA or another name not
+  // verifying.
+  void ExpectTls12PlusWithVerifiedChain() {
+    auto any = SClient({"-CAfile", dir_ + "/ca.crt", "-verify_return_error", "-verify_hostname", "localhost"});
+    EXPECT_EQ(any.exit_code, 0) << any.out << any.err;
+    EXPECT_NE(any.err.find("Verification: OK"), std::string::npos) << any.err;
+    EXPECT_NE(any.err.find("Protocol version: TLSv1.3"), std::string::npos) << any.err;
+    auto v12 = SClient({"-tls1_2", "-CAfile", dir_ + "/ca.crt", "-verify_return_error", "-verify_ip", "127.0.0.1"});
+    EXPECT_EQ(v12.exit_code, 0) << v12.out << v12.err;
+    EXPECT_NE(v12.err.find("Protocol version: TLSv1.2"), std::string::npos) << v12.err;
+    EXPECT_NE(v12.err.find("Verification: OK"), std::string::npos) << v12.err;
+    // The client allows every old protocol and cipher (SECLEVEL=0), so a failure is the
+    // server's refusal: its `protocol version` alert.
+    for (const char* version : {"-tls1_1", "-tls1"}) {
+      auto r = SClient({version, "-cipher", "DEFAULT:@SECLEVEL=0", "-CAfile", dir_ + "/ca.crt"});
+      EXPECT_NE(r.exit_code, 0) << version << ": " << r.err;
+      EXPECT_EQ(r.err.find("Protocol version"), std::string::npos) << version << ": " << r.err;
+      EXPECT_NE(r.err.find("alert protocol version"), std::string::npos) << version << ": " << r.err;
+    }
+    auto other = SClient({"-CAfile", dir_ + "/other.crt", "-verify_return_error"});
+    EXPECT_NE(other.exit_code, 0);
+    EXPECT_NE(other.err.find("verify error"), std::string::npos) << other.err;
+    auto name = SClient({"-CAfile", dir_ + "/ca.crt", "-verify_return_error", "-verify_hostname", "broker.example"});
+    EXPECT_NE(name.exit_code, 0);
+    EXPECT_NE(name.err.find("verify error"), std::string::npos) << name.err;
+  }
+
+  std::string dir_;
+  int tls_port_ = -1, plain_port_ = -1;
+  pid_t pid_ = -1;
+};
+
+// deploy/mosquitto/mosquitto-prod.conf, started for real.
+class MqttTlsTest : public TlsTest {
+ protected:
+  void SetUp() override {
+    TlsTest::SetUp();
+    if (HasFatalFailure()) return;
+    auto init = testing::RunProgram({"mosquitto_ctrl", "dynsec", "init", dir_ + "/dynamic-security.json", "tls-admin",
+                                     kAdminPassword},
+                                    {});
+    ASSERT_EQ(init.exit_code, 0) << init.out << init.err;
+    const std::string conf = ProductionConfig();
+    ASSERT_FALSE(conf.empty());
+    std::ofstream(dir_ + "/mosquitto.conf") << conf;
+    ASSERT_TRUE(StartServer({"mosquitto", "-c", dir_ + "/mosquitto.conf"}));
   }
 
   // deploy/mosquitto/mosquitto-prod.conf as shipped, with only what must differ in a test
@@ -912,18 +972,7 @@ class MqttTlsTest : public ::testing::Test {
     return "mosquitto_dynamic_security.so";
   }
 
-  testing::Stack::RunResult SClient(const std::vector<std::string>& extra) {
-    std::vector<std::string> argv = {"openssl", "s_client", "-connect", "127.0.0.1:" + std::to_string(tls_port_),
-                                     "-servername", "localhost", "-brief"};
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    // s_client waits on stdin; RunProgram gives it /dev/null, so it ends after the handshake.
-    return testing::RunProgram(argv, {}, 20);
-  }
-
   static constexpr const char* kAdminPassword = "tls-admin-password-0123";
-  std::string dir_;
-  int tls_port_ = -1, plain_port_ = -1;
-  pid_t pid_ = -1;
   std::vector<std::string> settings_;
 };
 
@@ -941,36 +990,7 @@ TEST_F(MqttTlsTest, ProductionConfigKeepsAuthenticationOnEveryListener) {
             std::string::npos);
 }
 
-TEST_F(MqttTlsTest, Tls12And13AreServedWithAVerifiedChain) {
-  auto any = SClient({"-CAfile", dir_ + "/ca.crt", "-verify_return_error", "-verify_hostname", "localhost"});
-  EXPECT_EQ(any.exit_code, 0) << any.out << any.err;
-  EXPECT_NE(any.err.find("Verification: OK"), std::string::npos) << any.err;
-  EXPECT_NE(any.err.find("Protocol version: TLSv1.3"), std::string::npos) << any.err;
-  auto v12 = SClient({"-tls1_2", "-CAfile", dir_ + "/ca.crt", "-verify_return_error", "-verify_ip", "127.0.0.1"});
-  EXPECT_EQ(v12.exit_code, 0) << v12.out << v12.err;
-  EXPECT_NE(v12.err.find("Protocol version: TLSv1.2"), std::string::npos) << v12.err;
-  EXPECT_NE(v12.err.find("Verification: OK"), std::string::npos) << v12.err;
-}
-
-TEST_F(MqttTlsTest, OldProtocolsAreRefusedByTheServer) {
-  // The client is allowed every old protocol and cipher (SECLEVEL=0), so a failure is the
-  // server's refusal.
-  for (const char* version : {"-tls1_1", "-tls1"}) {
-    auto r = SClient({version, "-cipher", "DEFAULT:@SECLEVEL=0", "-CAfile", dir_ + "/ca.crt"});
-    EXPECT_NE(r.exit_code, 0) << version << ": " << r.err;
-    EXPECT_EQ(r.err.find("Protocol version"), std::string::npos) << version << ": " << r.err;
-    EXPECT_NE(r.err.find("alert protocol version"), std::string::npos) << version << ": " << r.err;
-  }
-}
-
-TEST_F(MqttTlsTest, ChainFromAnotherCaAndWrongNameDoNotVerify) {
-  auto other = SClient({"-CAfile", dir_ + "/other.crt", "-verify_return_error"});
-  EXPECT_NE(other.exit_code, 0);
-  EXPECT_NE(other.err.find("verify error"), std::string::npos) << other.err;
-  auto name = SClient({"-CAfile", dir_ + "/ca.crt", "-verify_return_error", "-verify_hostname", "broker.example"});
-  EXPECT_NE(name.exit_code, 0);
-  EXPECT_NE(name.err.find("verify error"), std::string::npos) << name.err;
-}
+TEST_F(MqttTlsTest, Tls12And13OnlyWithAVerifiedChain) { ExpectTls12PlusWithVerifiedChain(); }
 
 TEST_F(MqttTlsTest, PlainMqttIsRefusedOnTheTlsPortAndTlsClientsAuthenticate) {
   const std::string tls = std::to_string(tls_port_);
@@ -1006,6 +1026,56 @@ TEST_F(MqttTlsTest, PlainMqttIsRefusedOnTheTlsPortAndTlsClientsAuthenticate) {
                                         "-u", "tls-admin", "-P", kAdminPassword, "-t", "x", "-m", "x"},
                                        {}, 20);
   EXPECT_NE(untrusted.exit_code, 0);
+}
+
+// deploy/prod/nginx/trace-api.conf.in (the HTTPS front of trace-api, from the prod branch):
+// rendered as tests/prod_system_test.cc does, on loopback ports with the test CA's certificate,
+// and checked with openssl s_client. Skipped where the template is not in the tree.
+class NginxTlsTest : public TlsTest {
+ protected:
+  void SetUp() override {
+    template_ = testing::SourceDir() + "/deploy/prod/nginx/trace-api.conf.in";
+    if (!fs::exists(template_)) GTEST_SKIP() << template_ << " not in this tree (deploy/prod not merged)";
+    TlsTest::SetUp();
+    if (HasFatalFailure()) return;
+    std::string site = ReadText(template_);
+    site = Replace(site, "@HTTPS_LISTEN@", "127.0.0.1:" + std::to_string(tls_port_) + " ssl http2");
+    site = Replace(site, "@HTTP_LISTEN@", "127.0.0.1:" + std::to_string(plain_port_));
+    site = Replace(site, "@SERVER_NAME@", "localhost");
+    site = Replace(site, "@CERT@", dir_ + "/server.crt");
+    site = Replace(site, "@KEY@", dir_ + "/server.key");
+    // No trace-api behind it: TLS is nginx's alone (a request that reaches the upstream gets 502).
+    site = Replace(site, "@UPSTREAM@", "server 127.0.0.1:" + std::to_string(FreePort()) + ";");
+    std::ofstream(dir_ + "/site.conf") << site;
+    std::ofstream(dir_ + "/nginx.conf")
+        << "daemon off;\nworker_processes 1;\n" << (geteuid() == 0 ? "user root;\n" : "") << "pid " << dir_
+        << "/nginx.pid;\nerror_log " << dir_ << "/nginx-error.log;\nevents { worker_connections 64; }\nhttp {\n"
+        << "  access_log off;\n  client_body_temp_path " << dir_ << "/body;\n  proxy_temp_path " << dir_
+        << "/proxy;\n  fastcgi_temp_path " << dir_ << "/fastcgi;\n  uwsgi_temp_path " << dir_
+        << "/uwsgi;\n  scgi_temp_path " << dir_ << "/scgi;\n  include " << dir_ << "/site.conf;\n}\n";
+    auto check = testing::RunProgram({"nginx", "-t", "-p", dir_, "-c", dir_ + "/nginx.conf"}, {}, 20);
+    ASSERT_EQ(check.exit_code, 0) << check.err;
+    ASSERT_TRUE(StartServer({"nginx", "-p", dir_, "-c", dir_ + "/nginx.conf"}));
+  }
+
+  std::string template_;
+};
+
+TEST_F(NginxTlsTest, Tls12And13OnlyWithAVerifiedChain) { ExpectTls12PlusWithVerifiedChain(); }
+
+TEST_F(NginxTlsTest, PlainHttpOnTheHttpsPortIsRefusedAndHstsIsSent) {
+  const std::string plain =
+      Exchange(tls_port_, "GET /api/v1/keys HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n", 5s);
+  EXPECT_EQ(StatusOf(plain), 400) << plain;
+  EXPECT_NE(plain.find("plain HTTP request was sent to HTTPS port"), std::string::npos) << plain;
+  const std::string port = std::to_string(tls_port_);
+  auto https = testing::RunProgram({"curl", "-sS", "-D", "-", "-o", "/dev/null", "--cacert", dir_ + "/ca.crt",
+                                    "--resolve", "localhost:" + port + ":127.0.0.1", "https://localhost:" + port +
+                                    "/healthz"},
+                                   {}, 20);
+  EXPECT_EQ(https.exit_code, 0) << https.err;
+  EXPECT_NE(https.out.find("HTTP/2 404"), std::string::npos) << https.out;  // operations stay private
+  EXPECT_NE(https.out.find("strict-transport-security: max-age="), std::string::npos) << https.out;
 }
 
 }  // namespace

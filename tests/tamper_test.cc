@@ -259,6 +259,13 @@ TEST_F(TamperSystemTest, EveryKindOfStoredObjectIsNamedWhenAltered) {
     // "*" for any event), or nullopt where a consumer cannot see the change (documented per case).
     std::optional<std::string> verify_envelope;
     std::string verify_says;  // part of the failure text
+    std::string audit_key2 = "";  // another key audit must name in the same table ("": none)
+  };
+  // The hex id with the lowest bit of its last byte flipped (what flip(..., "31") makes).
+  auto flipped_hex = [](std::string hex) {
+    const std::string digits = "0123456789abcdef";
+    hex.back() = digits[digits.find(hex.back()) ^ 1];
+    return hex;
   };
   const std::string id_sql = "decode($1, 'hex')";
   std::vector<Case> cases = {
@@ -298,6 +305,20 @@ TEST_F(TamperSystemTest, EveryKindOfStoredObjectIsNamedWhenAltered) {
        "UPDATE event_keys SET value = left(value, -1) WHERE envelope_id = " + id_sql +
            " AND idx = $2::smallint AND right(value, 1) = 'x'",
        env_id, idx, "event_keys", event_key, true, std::nullopt, ""},
+      // A key moved to an event the envelope does not have.
+      {"event_keys row idx",
+       "UPDATE event_keys SET idx = 99 WHERE ctid = (SELECT ctid FROM event_keys WHERE envelope_id = " + id_sql +
+           " AND idx = $2::smallint ORDER BY kind, value LIMIT 1)",
+       "UPDATE event_keys SET idx = $2::smallint WHERE envelope_id = " + id_sql + " AND idx = 99",
+       env_id, idx, "event_keys", env_id + "/99", false, std::nullopt, "", event_key},
+      // An event row moved off its envelope (one byte of envelope_id): the envelope lacks an
+      // event, and the row hangs off no envelope.
+      {"event row envelope_id",
+       "UPDATE events SET envelope_id = " + flip("envelope_id", "31") + " WHERE envelope_id = " + id_sql +
+           " AND idx = $2::smallint",
+       "UPDATE events SET envelope_id = " + id_sql + " WHERE envelope_id = " + flip(id_sql, "31") +
+           " AND idx = $2::smallint",
+       env_id, idx, "events", env_id, true, std::nullopt, "", flipped_hex(env_id) + "/" + idx},
       {"log node",
        "UPDATE log_nodes SET hash = " + flip("hash", "0") + " WHERE level = 0 AND idx = $1::bigint",
        "UPDATE log_nodes SET hash = " + flip("hash", "0") + " WHERE level = 0 AND idx = $1::bigint",
@@ -345,6 +366,11 @@ TEST_F(TamperSystemTest, EveryKindOfStoredObjectIsNamedWhenAltered) {
         << "audit must name " << c.audit_table << " " << c.audit_key << "; it said:\n"
         << audit.Problems();
     if (c.audit_first) EXPECT_EQ(audit.First(), c.audit_table + " " + c.audit_key) << audit.Problems();
+    if (!c.audit_key2.empty()) {
+      EXPECT_FALSE(audit.About(c.audit_table, c.audit_key2).empty())
+          << "audit must name " << c.audit_table << " " << c.audit_key2 << "; it said:\n"
+          << audit.Problems();
+    }
 
     int code = -1;
     json::object report = RunVerify(&code);

@@ -479,6 +479,11 @@ start_mosquitto() {
       printf 'mqtt_admin_pass=%s\nmqtt_gateway_pass=%s\n' "$mqtt_admin_pass" "$mqtt_gateway_pass" >"$creds"
     )
   fi
+  # The dynamic-security file holds every client's password hash: owner only, also when the
+  # broker rewrites it (it inherits our umask).
+  local saved_umask
+  saved_umask=$(umask)
+  umask 077
   if [[ ! -f $m/dynamic-security.json ]]; then
     mosquitto_ctrl dynsec init "$m/dynamic-security.json" "$mqtt_admin_user" "$mqtt_admin_pass" \
       >>"$logfile" 2>&1 || die "mosquitto_ctrl dynsec init failed; see $logfile"
@@ -490,6 +495,7 @@ start_mosquitto() {
       "$m/dynamic-security.json" >"$m/dynamic-security.json.new"
     mv "$m/dynamic-security.json.new" "$m/dynamic-security.json"
   fi
+  chmod 0600 "$m/dynamic-security.json"
   local plugin offset attempt
   plugin=$(dynsec_plugin)
   for attempt in 1 2 3 4; do
@@ -502,6 +508,7 @@ start_mosquitto() {
     spawn mosquitto "$logfile" mosquitto -c "$m/mosquitto.conf"
     wait_ready mosquitto "$logfile" "$offset" ctrl getDefaultACLAccess && break
   done
+  umask "$saved_umask"
   setup_mqtt_acl
   env_lines+=(
     "export TRACE_MQTT_URL=tcp://127.0.0.1:$mqtt_port"

@@ -18,6 +18,7 @@
 #include <set>
 #include <thread>
 
+#include "event_index.h"
 #include "harness/stack.h"
 #include "trace/common/abi.h"
 #include "trace/common/anchor_contract.h"
@@ -137,7 +138,7 @@ class AnchorChainTest : public ::testing::Test {
   }
 
   // Signs and stores `count` envelopes (one ObjectEvent each) with the next seqs,
-  // with their events rows, as the gateway would.
+  // with their events and event_keys rows, as the gateway would.
   static void InsertEnvelopes(pqxx::connection& conn, int count) {
     pqxx::work w(conn);
     for (int i = 0; i < count; ++i) {
@@ -166,6 +167,12 @@ class AnchorChainTest : public ::testing::Test {
           "event_time_zone_offset, body) VALUES ($1, 0, $2, 'ObjectEvent', 'OBSERVE', 'sensor_reporting', "
           "'2026-07-03T10:00:00Z', '+00:00', $3::jsonb)",
           id, kOrg, boost::json::serialize(event));
+      for (const auto& k : gateway::EventKeysFor(event)) {
+        w.exec_params(
+            "INSERT INTO event_keys (envelope_id, idx, kind, value, gtin, lot, serial) "
+            "VALUES ($1, 0, $2, $3, NULLIF($4, ''), NULLIF($5, ''), NULLIF($6, ''))",
+            id, k.kind, k.value, k.gtin.value_or(""), k.lot.value_or(""), k.serial.value_or(""));
+      }
     }
     w.commit();
   }

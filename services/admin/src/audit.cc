@@ -1,6 +1,8 @@
 #include "audit.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <iterator>
 #include <map>
 #include <optional>
 #include <vector>
@@ -8,6 +10,9 @@
 #include <boost/json.hpp>
 #include <pqxx/pqxx>
 
+#include "event_index.h"
+
+#include "trace/common/abi.h"
 #include "trace/common/anchor_contract.h"
 #include "trace/common/checkpoint.h"
 #include "trace/common/encoding.h"
@@ -17,6 +22,7 @@
 #include "trace/common/pg_log.h"
 #include "trace/common/secp256k1.h"
 #include "trace/common/sha256.h"
+#include "trace/common/time.h"
 
 namespace trace::admin {
 namespace {
@@ -66,7 +72,7 @@ class Audit {
       Snapshot tx(conn);
       if (Status s = Envelopes(tx); !s.ok()) return Fail(s);
       if (Status s = Log(tx); !s.ok()) return Fail(s);
-      if (Status s = Anchors(tx, contract ? &*contract : nullptr); !s.ok()) return Fail(s);
+      if (Status s = Anchors(tx, eth.get(), contract ? &*contract : nullptr); !s.ok()) return Fail(s);
     } catch (const std::exception& e) {
       return Fail(pg::PgError("audit", e));
     }
@@ -96,15 +102,46 @@ class Audit {
       std::vector<std::string> ids;
       for (const auto& r : rows) ids.push_back(Hex(Bytes(r[1])));
       // events of this batch, grouped by envelope id
-      std::map<std::string, std::vector<std::pair<std::string, std::string>>> events;  // id -> (type, body)
-      std::map<std::string, std::vector<int>> event_idx;
-      for (const auto& e : tx.exec_params("SELECT envelope_id, idx, event_type, body::text FROM events "
-                                          "WHERE envelope_id IN (SELECT decode(x, 'hex') FROM unnest($1::text[]) x) "
-                                          "ORDER BY envelope_id, idx",
-                                          ArrayLiteral(ids))) {
-        std::string id = Bytes(e[0]);
-        event_idx[id].push_back(e[1].as<int>());
-        events[id].emplace_back(e[2].as<std::string>(), e[3].as<std::string>());
+      std::map<std::string, std::vector<StoredEvent>> events;  // envelope id -> its rows by idx
+      for (const auto& e : tx.exec_params(
+               "SELECT envelope_id, idx, event_type, body::text, org, action, biz_step, disposition, "
+               "(extract(epoch FROM event_time) * 1000000)::bigint, event_time_zone_offset, event_id, read_point, "
+               "biz_location, to_char(event_time AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') FROM events "
+               "WHERE envelope_id IN (SELECT decode(x, 'hex') FROM unnest($1::text[]) x) "
+               "ORDER BY envelope_id, idx",
+               ArrayLiteral(ids))) {
+        StoredEvent row;
+        row.idx = e[1].as<int>();
+        row.columns.event_type = e[2].as<std::string>();
+        row.body = e[3].as<std::string>();
+        row.org = e[4].as<std::string>();
+        row.columns.action = Optional(e[5]);
+        row.columns.biz_step = Optional(e[6]);
+        row.columns.disposition = Optional(e[7]);
+        row.event_time_micros = e[8].as<int64_t>();
+        row.columns.event_time_zone_offset = e[9].as<std::string>();
+        row.columns.event_id = Optional(e[10]);
+        row.columns.read_point = Optional(e[11]);
+        row.columns.biz_location = Optional(e[12]);
+        row.columns.event_time = e[13].as<std::string>();
+        events[Bytes(e[0])].push_back(std::move(row));
+      }
+      // event_keys of this batch: envelope id -> idx -> rows (as comparable text)
+      std::map<std::string, std::map<int, std::vector<std::string>>> keys;
+      for (const auto& k : tx.exec_params(
+               "SELECT envelope_id, idx, kind, value, gtin, lot, serial, quantity, uom, detail FROM event_keys "
+               "WHERE envelope_id IN (SELECT decode(x, 'hex') FROM unnest($1::text[]) x)",
+               ArrayLiteral(ids))) {
+        gateway::EventKeyRow row;
+        row.kind = k[2].as<std::string>();
+        row.value = k[3].as<std::string>();
+        row.gtin = Optional(k[4]);
+        row.lot = Optional(k[5]);
+        row.serial = Optional(k[6]);
+        if (!k[7].is_null()) row.quantity = k[7].as<double>();
+        row.uom = Optional(k[8]);
+        row.detail = Optional(k[9]);
+        keys[Bytes(k[0])][k[1].as<int>()].push_back(KeyText(row));
       }
       for (const auto& r : rows) {
         after = r[0].as<int64_t>();
@@ -137,24 +174,106 @@ class Audit {
                   std::to_string(rows_of.size()) + " events rows and event_count " + r[6].as<std::string>() +
                       " for an envelope of " + std::to_string(env->events.size()) + " events");
         }
+        auto& keys_of = keys[id];
         for (size_t i = 0; i < rows_of.size() && i < env->events.size(); ++i) {
           const auto& event = env->events[i].as_object();
-          std::string where = key + "/" + std::to_string(event_idx[id][i]);
-          if (event_idx[id][i] != static_cast<int>(i)) Problem("events", where, "idx out of order");
-          const auto* type = event.if_contains("type");
-          if (!type || !type->is_string() || rows_of[i].first != type->as_string().c_str()) {
-            Problem("events", where, "event_type " + rows_of[i].first + " differs from the envelope's");
-          }
+          const StoredEvent& stored = rows_of[i];
+          std::string where = key + "/" + std::to_string(stored.idx);
+          if (stored.idx != static_cast<int>(i)) Problem("events", where, "idx out of order");
           boost::system::error_code ec;
-          boost::json::value body = boost::json::parse(rows_of[i].second, ec);
+          boost::json::value body = boost::json::parse(stored.body, ec);
           if (ec || body != boost::json::value(event)) {
             Problem("events", where, "body differs from the envelope's event " + std::to_string(i));
           }
+          // The columns are derived from the signed event exactly as the gateway derives them.
+          for (const auto& diff : ColumnDiffs(stored, env->org, gateway::EventRowFor(event))) {
+            Problem("events", where, diff + " differs from the envelope's event " + std::to_string(i));
+          }
+          std::vector<std::string> derived;
+          for (const auto& k : gateway::EventKeysFor(event)) derived.push_back(KeyText(k));
+          std::vector<std::string> stored_keys = std::move(keys_of[stored.idx]);
+          keys_of.erase(stored.idx);
+          CompareKeys(where, std::move(derived), std::move(stored_keys));
+        }
+        for (const auto& [idx, extra] : keys_of) {
+          if (extra.empty()) continue;
+          Problem("event_keys", key + "/" + std::to_string(idx),
+                  std::to_string(extra.size()) + " rows for an event the envelope does not have, first: " + extra[0]);
         }
       }
       progress_ << "audit: envelopes " << envelopes_ << "/" << total << "\n";
     }
+    // Rows that hang off no envelope (the foreign keys can be bypassed like the triggers).
+    for (const auto& o : tx.exec(
+             "SELECT 'events', encode(envelope_id, 'hex'), idx FROM events v WHERE NOT EXISTS "
+             "(SELECT 1 FROM envelopes e WHERE e.id = v.envelope_id) "
+             "UNION ALL SELECT 'event_keys', encode(envelope_id, 'hex'), idx FROM event_keys k WHERE NOT EXISTS "
+             "(SELECT 1 FROM envelopes e WHERE e.id = k.envelope_id) ORDER BY 1, 2, 3 LIMIT 100")) {
+      Problem(o[0].as<std::string>(), o[1].as<std::string>() + "/" + o[2].as<std::string>(), "no such envelope");
+    }
     return OkStatus();
+  }
+
+  struct StoredEvent {
+    int idx = 0;
+    std::string org, body;
+    int64_t event_time_micros = 0;
+    gateway::EventRow columns;
+  };
+
+  static std::optional<std::string> Optional(const pqxx::field& f) {
+    if (f.is_null()) return std::nullopt;
+    return f.as<std::string>();
+  }
+
+  // The names (and stored vs derived values) of the events columns that differ.
+  static std::vector<std::string> ColumnDiffs(const StoredEvent& stored, const std::string& org,
+                                              const gateway::EventRow& derived) {
+    std::vector<std::string> out;
+    auto show = [](const std::optional<std::string>& v) { return v ? "\"" + *v + "\"" : std::string("null"); };
+    auto check = [&](const char* name, const std::optional<std::string>& s, const std::optional<std::string>& d) {
+      if (s != d) out.push_back(std::string(name) + " " + show(s) + " (derived " + show(d) + ")");
+    };
+    check("org", stored.org, org);
+    check("event_type", stored.columns.event_type, derived.event_type);
+    check("action", stored.columns.action, derived.action);
+    check("biz_step", stored.columns.biz_step, derived.biz_step);
+    check("disposition", stored.columns.disposition, derived.disposition);
+    check("event_time_zone_offset", stored.columns.event_time_zone_offset, derived.event_time_zone_offset);
+    check("event_id", stored.columns.event_id, derived.event_id);
+    check("read_point", stored.columns.read_point, derived.read_point);
+    check("biz_location", stored.columns.biz_location, derived.biz_location);
+    auto when = ParseRfc3339(derived.event_time);
+    if (!when) {
+      out.push_back("event_time (the envelope's eventTime \"" + derived.event_time + "\" does not parse)");
+    } else if (when->utc.time_since_epoch().count() != stored.event_time_micros) {
+      out.push_back("event_time " + stored.columns.event_time + " (signed " + derived.event_time + ")");
+    }
+    return out;
+  }
+
+  // One event_keys row as text, so derived and stored rows compare as multisets.
+  static std::string KeyText(const gateway::EventKeyRow& k) {
+    auto opt = [](const std::optional<std::string>& v) { return v ? "\"" + *v + "\"" : std::string("null"); };
+    std::string q = "null";
+    if (k.quantity) {
+      char buf[64];
+      std::snprintf(buf, sizeof buf, "%.17g", *k.quantity);
+      q = buf;
+    }
+    // gtin is char(14): always 14 digits when present.
+    return "(" + k.kind + " \"" + k.value + "\" gtin " + opt(k.gtin) + " lot " + opt(k.lot) + " serial " +
+           opt(k.serial) + " quantity " + q + " uom " + opt(k.uom) + " detail " + opt(k.detail) + ")";
+  }
+
+  void CompareKeys(const std::string& where, std::vector<std::string> derived, std::vector<std::string> stored) {
+    std::sort(derived.begin(), derived.end());
+    std::sort(stored.begin(), stored.end());
+    std::vector<std::string> missing, extra;
+    std::set_difference(derived.begin(), derived.end(), stored.begin(), stored.end(), std::back_inserter(missing));
+    std::set_difference(stored.begin(), stored.end(), derived.begin(), derived.end(), std::back_inserter(extra));
+    for (const auto& m : missing) Problem("event_keys", where, "row " + m + " derived from the envelope is missing");
+    for (const auto& x : extra) Problem("event_keys", where, "row " + x + " stored is not derived from the envelope");
   }
 
   // Leaves in order; every complete subtree recomputed and compared with log_nodes;
@@ -191,7 +310,7 @@ class Audit {
     int64_t after = -1;
     while (true) {
       pqxx::result rows = tx.exec_params(
-          "SELECT l.leaf_index, e.canonical FROM log_leaves l JOIN envelopes e ON e.id = l.envelope_id "
+          "SELECT l.leaf_index, e.canonical, l.envelope_id FROM log_leaves l LEFT JOIN envelopes e ON e.id = l.envelope_id "
           "WHERE l.leaf_index > $1 ORDER BY l.leaf_index LIMIT $2",
           after, static_cast<int64_t>(options_.batch));
       if (rows.empty()) break;
@@ -223,6 +342,11 @@ class Audit {
         if (index != leaves_) {
           Problem("log_leaves", std::to_string(leaves_), "missing: the next leaf index is " + std::to_string(index));
           return OkStatus();  // nothing after a gap can be recomputed
+        }
+        if (r[1].is_null()) {
+          Problem("log_leaves", std::to_string(index),
+                  "envelope_id " + Hex(Bytes(r[2])) + " names no stored envelope");
+          return OkStatus();  // the leaf hash cannot be recomputed, nor anything after it
         }
         std::string canonical = Bytes(r[1]);
         Push(0, index, merkle::LeafHash(canonical), stored);
@@ -304,9 +428,19 @@ class Audit {
     return OkStatus();
   }
 
-  Status Anchors(Snapshot& tx, TraceAnchorContract* contract) {
+  // Each confirmed anchor: its root is its checkpoint's; with the chain configured, also
+  // rootAt(tree_size) on the chain, and its transaction's receipt (in the block the row
+  // names, successful, with the contract's Anchored(tree_size, root) event).
+  Status Anchors(Snapshot& tx, EthClient* eth, TraceAnchorContract* contract) {
+    std::optional<uint64_t> chain_id;
+    if (eth) {
+      auto id = eth->ChainId();
+      if (!id) return id.error().WithContext("eth_chainId");
+      chain_id = *id;
+    }
     for (const auto& r : tx.exec(
-             "SELECT a.id, a.tree_size, a.root, c.root FROM anchors a LEFT JOIN checkpoints c "
+             "SELECT a.id, a.tree_size, a.root, c.root, a.tx_hash, a.block_number, a.block_hash, a.chain_id, "
+             "a.contract FROM anchors a LEFT JOIN checkpoints c "
              "ON c.tree_size = a.tree_size WHERE a.state = 'confirmed' ORDER BY a.id")) {
       ++anchors_;
       std::string key = "id " + r[0].as<std::string>() + " tree size " + r[1].as<std::string>();
@@ -316,12 +450,47 @@ class Audit {
       } else if (Bytes(r[3]) != root) {
         Problem("anchors", key, "root " + Hex(root) + " differs from the checkpoint's " + Hex(Bytes(r[3])));
       }
-      if (contract) {
-        auto on_chain = contract->RootAt(r[1].as<uint64_t>());
-        if (!on_chain) return on_chain.error().WithContext("rootAt on the chain");
-        if (*on_chain != root) {
-          Problem("anchors", key, "rootAt on the chain is " + Hex(*on_chain) + ", stored root " + Hex(root));
-        }
+      if (!contract) continue;
+      const uint64_t tree_size = r[1].as<uint64_t>();
+      auto on_chain = contract->RootAt(tree_size);
+      if (!on_chain) return on_chain.error().WithContext("rootAt on the chain");
+      if (*on_chain != root) {
+        Problem("anchors", key, "rootAt on the chain is " + Hex(*on_chain) + ", stored root " + Hex(root));
+      }
+      if (r[7].as<uint64_t>() != *chain_id || r[8].as<std::string>() != "0x" + Hex(contract->address())) {
+        Problem("anchors", key, "chain " + r[7].as<std::string>() + " contract " + r[8].as<std::string>() +
+                                    " is not the audited chain " + std::to_string(*chain_id) + " contract 0x" +
+                                    Hex(contract->address()));
+        continue;
+      }
+      const std::string tx_text = r[4].as<std::string>();
+      auto tx_hash = FromHexData(tx_text, 32);
+      if (!tx_hash) {
+        Problem("anchors", key, "tx_hash " + tx_text + " is not a transaction hash");
+        continue;
+      }
+      auto receipt = eth->GetTransactionReceipt(*tx_hash);
+      if (!receipt) return receipt.error().WithContext("eth_getTransactionReceipt " + tx_text);
+      if (!*receipt) {
+        Problem("anchors", key, "tx_hash " + tx_text + ": no such transaction mined on the chain");
+        continue;
+      }
+      const TxReceipt& got = **receipt;
+      if (!got.success) Problem("anchors", key, "tx_hash " + tx_text + ": the transaction reverted");
+      if (got.block_number != r[5].as<uint64_t>() || "0x" + Hex(got.block_hash) != r[6].as<std::string>()) {
+        Problem("anchors", key, "tx_hash " + tx_text + " was mined in block " + std::to_string(got.block_number) +
+                                    " 0x" + Hex(got.block_hash) + ", the row says block " + r[5].as<std::string>() +
+                                    " " + r[6].as<std::string>());
+      }
+      bool event = false;
+      for (const auto& log : got.logs) {
+        if (log.removed || log.address != contract->address()) continue;
+        auto anchored = DecodeAnchoredEvent(log.topics, log.data);
+        if (anchored && anchored->tree_size == tree_size && anchored->root == root) event = true;
+      }
+      if (!event) {
+        Problem("anchors", key, "tx_hash " + tx_text + " emitted no Anchored(" + std::to_string(tree_size) + ", " +
+                                    Hex(root) + ") from the contract");
       }
     }
     progress_ << "audit: anchors " << anchors_ << (contract ? " checked against the chain" : " (chain not configured)")

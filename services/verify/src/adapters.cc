@@ -5,7 +5,9 @@
 #include <cstdlib>
 #include <thread>
 
+#include "trace/common/abi.h"
 #include "trace/common/anchor_contract.h"
+#include "trace/common/encoding.h"
 
 namespace trace::verify {
 
@@ -54,6 +56,21 @@ Result<Hash> EthChainReader::RootAt(uint64_t tree_size) {
   Hash h;
   std::copy(root->begin(), root->end(), h.begin());
   return h;
+}
+
+Status EthChainReader::CheckAnchorTx(std::string_view tx_hash, uint64_t tree_size, const Hash& root) {
+  auto receipt = eth_->GetTransactionReceipt(tx_hash);
+  if (!receipt) return receipt.error().WithContext("eth_getTransactionReceipt");
+  if (!*receipt) return NotFound("no such transaction mined on the chain");
+  if (!(*receipt)->success) return DataLoss("the transaction reverted");
+  const std::string want_root = HashBytes(root);
+  for (const auto& log : (*receipt)->logs) {
+    if (log.removed || log.address != contract_) continue;
+    auto anchored = DecodeAnchoredEvent(log.topics, log.data);
+    if (anchored && anchored->tree_size == tree_size && anchored->root == want_root) return OkStatus();
+  }
+  return DataLoss("it emitted no Anchored(" + std::to_string(tree_size) + ", " + Base64Encode(want_root) +
+                  ") from contract 0x" + HexEncode(contract_));
 }
 
 }  // namespace trace::verify

@@ -22,7 +22,7 @@ class HttpFetcher : public Fetcher {
   HttpClient http_;
 };
 
-// rootAt and eth_chainId from a node. Not thread-safe (EthClient serializes anyway).
+// rootAt, eth_chainId and anchor transaction receipts from a node. Not thread-safe (EthClient serializes anyway).
 class EthChainReader : public ChainReader {
  public:
   // `contract_hex` is "0x" + 40 hex digits. InvalidArgument for a bad URL or address.
@@ -30,6 +30,8 @@ class EthChainReader : public ChainReader {
   Result<uint64_t> ChainId() override;
   Result<Hash> RootAt(uint64_t tree_size) override;
   std::string contract() const override { return contract_; }
+  // eth_getTransactionReceipt: mined, status 1, an Anchored(tree_size, root) log from the contract.
+  Status CheckAnchorTx(std::string_view tx_hash, uint64_t tree_size, const Hash& root) override;
 
  private:
   EthChainReader(std::unique_ptr<EthClient> eth, std::string contract)

@@ -343,6 +343,24 @@ class Verification {
   }
 
   // The chain's view of an anchor: chain id, contract, rootAt(tree_size) == root.
+  // The anchor's transaction, once per (tx, size, root).
+  Status CheckAnchorTx(const std::string& tx_text, uint64_t tree_size, const Hash& root) {
+    std::string_view hex = tx_text;
+    if (hex.starts_with("0x")) hex.remove_prefix(2);
+    auto hash = HexDecode(hex);
+    if (!hash || hash->size() != 32) {
+      return DataLoss("anchor: tx \"" + tx_text + "\" is not a transaction hash (0x + 64 hex digits)");
+    }
+    const std::string key = tx_text + " " + std::to_string(tree_size) + " " + HexEncode(HashBytes(root));
+    auto it = checked_txs_.find(key);
+    if (it == checked_txs_.end()) {
+      Status s = chain_.CheckAnchorTx(*hash, tree_size, root);
+      if (!s.ok() && !IsUnavailable(s)) s = DataLoss("anchor: tx " + tx_text + ": " + s.message());
+      it = checked_txs_.emplace(key, s).first;
+    }
+    return it->second;
+  }
+
   Status CheckAnchorOnChain(uint64_t chain_id, std::string_view contract_hex, uint64_t tree_size, const Hash& root) {
     if (!chain_id_) {
       auto id = chain_.ChainId();
@@ -554,6 +572,10 @@ class Verification {
     }
     Status on_chain = CheckAnchorOnChain(*chain_id, *contract, *anchor_size, *anchor_root);
     if (!on_chain.ok()) Record(on_chain, r.failures, r.unavailable);
+    if (on_chain.ok()) {
+      Status tx = CheckAnchorTx(r.anchor_tx, *anchor_size, *anchor_root);
+      if (!tx.ok()) Record(tx, r.failures, r.unavailable);
+    }
     if (checkpoint_) {
       Status s = Consistent(*anchor_size, *anchor_root, checkpoint_->tree_size, checkpoint_->root);
       if (!s.ok()) {
@@ -578,6 +600,7 @@ class Verification {
   std::string note_;
   std::optional<uint64_t> chain_id_;
   std::map<uint64_t, Hash> chain_roots_;
+  std::map<std::string, Status> checked_txs_;
   std::map<std::string, Result<json::object>> envelope_docs_;  // by envelope id
   std::map<std::tuple<uint64_t, std::string, uint64_t, std::string>, Status> consistency_;
   std::set<std::string> visited_;

@@ -14,7 +14,9 @@
 //    equals events[index] of the signed envelope (RFC 8785 comparison); the inclusion proof
 //    leads from the leaf hash to the anchor's root; that root is the chain's own
 //    rootAt(treeSize) on the expected chain id and contract; the checkpoint and the anchor
-//    are consistent (same size and root, or a verified consistency proof).
+//    are consistent (same size and root, or a verified consistency proof); the anchor's
+//    transaction (its `tx`) is mined on the chain and emitted Anchored(treeSize, root) from
+//    the contract, so the transaction shown to the consumer is the one that anchored.
 //
 // Failures are collected, never short-circuited across events, so one bad event does not
 // hide the state of the others. A fetch that fails for network reasons (Unavailable,
@@ -55,6 +57,11 @@ class ChainReader {
   virtual Result<Hash> RootAt(uint64_t tree_size) = 0;
   // The contract's address as 20 raw bytes.
   virtual std::string contract() const = 0;
+  // Checks that transaction `tx_hash` (32 raw bytes) is mined, succeeded, and emitted the
+  // contract's Anchored(tree_size, root): OK, or NotFound (no such mined transaction) or
+  // DataLoss (reverted, anchored something else, or from another contract) saying why;
+  // Unavailable when the chain cannot be read.
+  virtual Status CheckAnchorTx(std::string_view tx_hash, uint64_t tree_size, const Hash& root) = 0;
 };
 
 struct VerifyOptions {

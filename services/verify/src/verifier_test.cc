@@ -51,8 +51,17 @@ class FakeChain : public ChainReader {
     return it == roots.end() ? Hash{} : it->second;
   }
   std::string contract() const override { return kContract; }
+  Status CheckAnchorTx(std::string_view tx_hash, uint64_t tree_size, const Hash& root) override {
+    ++tx_checks;
+    auto it = txs.find(std::string(tx_hash));
+    if (it == txs.end()) return NotFound("no such transaction mined on the chain");
+    if (it->second.first != tree_size || it->second.second != root) return DataLoss("it anchored something else");
+    return OkStatus();
+  }
   uint64_t chain_id = 31337;
   std::map<uint64_t, Hash> roots;
+  std::map<std::string, std::pair<uint64_t, Hash>> txs;  // tx hash (32 bytes) -> what it anchored
+  int tx_checks = 0;
 };
 
 std::string B64(const Hash& h) { return Base64Encode(HashBytes(h)); }
@@ -76,6 +85,7 @@ class World {
     Add(mill, "rice-mill", "line-1", {Event("ObjectEvent", "receiving", "RICE-0704")});
     Add(mill, "rice-mill", "line-1", {Event("ObjectEvent", "shipping", "RICE-0704")});
     chain.roots[kAnchorSize] = *tree.Root(kAnchorSize);
+    chain.txs[std::string(32, '\xaa')] = {kAnchorSize, *tree.Root(kAnchorSize)};
     checkpoint = *SignCheckpoint(
         {.origin = kLogName, .tree_size = kCheckpointSize, .root = *tree.Root(kCheckpointSize)}, kLogName, log_key);
     for (size_t i = 0; i < envelopes.size(); ++i) envelope_docs[envelopes[i].id] = EnvelopeDoc(i);
@@ -373,6 +383,31 @@ TEST_F(VerifierTest, AnchorRootIsNotTheChains) {
   w_.chain.chain_id = 1;
   Report other_chain = w_.Run();
   EXPECT_HAS(FailuresOf(other_chain, w_.envelopes[4].id), "anchor is on chain id 31337, the chain read has id 1");
+}
+
+TEST_F(VerifierTest, AnchorTransactionIsCheckedOnTheChain) {
+  // The good world's transaction is looked up once, however many events share the anchor.
+  Report good = w_.Run();
+  EXPECT_TRUE(good.verified()) << AllFailures(good);
+  EXPECT_EQ(w_.chain.tx_checks, 1);
+
+  // A transaction hash the chain does not know (altered in the anchors table).
+  w_.EnvDoc(4)["anchor"].as_object()["tx"] = "0x" + std::string(63, 'a') + "b";
+  Report unknown = w_.Run();
+  EXPECT_EQ(ExitCodeFor(unknown), kExitFailed);
+  EXPECT_EQ(FailedEvents(unknown), 1) << AllFailures(unknown);
+  EXPECT_HAS(FailuresOf(unknown, w_.envelopes[4].id),
+             "anchor: tx 0x" + std::string(63, 'a') + "b: no such transaction mined on the chain");
+
+  // A real transaction that anchored something else.
+  w_.chain.txs[std::string(31, '\xaa') + "\xab"] = {3, *w_.tree.Root(3)};
+  Report other = w_.Run();
+  EXPECT_HAS(FailuresOf(other, w_.envelopes[4].id), "it anchored something else");
+
+  // Not a hash at all.
+  w_.EnvDoc(4)["anchor"].as_object()["tx"] = "0x1234";
+  Report bad = w_.Run();
+  EXPECT_HAS(FailuresOf(bad, w_.envelopes[4].id), "is not a transaction hash");
 }
 
 TEST_F(VerifierTest, CheckpointSignedByAnotherKey) {

@@ -56,7 +56,7 @@ std::string Layout(std::string_view title, const Principal& who, std::string_vie
                                         {"/dashboard/tokens", "Tokens"},  {"/dashboard/users", "Users"}};
   std::string out =
       "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
-      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><link rel=\"icon\" href=\"data:,\">"
       "<title>" + H(title) + " · trace</title><link rel=\"stylesheet\" href=\"" + StaticPath("dashboard.css") +
       "\"></head><body><header><span class=\"brand\">trace</span><nav>";
   for (const auto& n : kNav) {
@@ -188,7 +188,8 @@ void Dashboard::Routes() {
                                  : std::string(ReasonPhrase(res.status));
         HttpResponse page = Html(
             "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
-            "content=\"width=device-width, initial-scale=1\"><title>" + std::string(ReasonPhrase(res.status)) +
+            "content=\"width=device-width, initial-scale=1\"><link rel=\"icon\" href=\"data:,\"><title>" +
+                std::string(ReasonPhrase(res.status)) +
                 "</title><link rel=\"stylesheet\" href=\"" + StaticPath("dashboard.css") +
                 "\"></head><body><main><div class=\"error\" role=\"alert\">" + H(detail) +
                 "</div><p><a href=\"/dashboard\">Back to the dashboard</a></p></main></body></html>",
@@ -211,7 +212,8 @@ void Dashboard::Routes() {
   auto login_page = [](std::string_view next, std::string_view email, std::string_view error, int status) {
     return Html(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
-        "content=\"width=device-width, initial-scale=1\"><title>Sign in · trace</title><link rel=\"stylesheet\" "
+        "content=\"width=device-width, initial-scale=1\"><link rel=\"icon\" href=\"data:,\">"
+        "<title>Sign in · trace</title><link rel=\"stylesheet\" "
         "href=\"" + StaticPath("dashboard.css") + "\"></head><body><main class=\"login\"><section class=\"card\">"
         "<h1>Sign in to trace</h1>" +
             (error.empty() ? std::string() : "<div class=\"error\" role=\"alert\">" + H(error) + "</div>") +

@@ -153,7 +153,7 @@ std::string EventFormHtml(std::string_view kind, std::string_view action, std::s
          "\"><input type=\"hidden\" name=\"csrf\" value=\"" + H(csrf) + "\"><input type=\"hidden\" name=\"kind\" "
          "value=\"" + H(kind) + "\">" +
          Text("When (local time)", "event_time", v, "type=\"datetime-local\"") +
-         Text("Time zone", "time_zone_offset", v, "placeholder=\"+07:00\" pattern=\"[+-][0-9]{2}:[0-9]{2}\"") +
+         Text("Time zone", "time_zone_offset", v, "placeholder=\"+07:00\" pattern=\"[+\\-][0-9]{2}:[0-9]{2}\"") +
          SiteSelect(kind == "harvest" ? "Farm (site GLN)" : "Site (GLN)", "site_gln", sites, v);
   if (kind == "harvest") {
     out += ProductSelect("Product", "gtin", products, v) + Text("Lot", "lot", v, "maxlength=\"20\" required") +

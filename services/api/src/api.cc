@@ -90,6 +90,13 @@ Api::Api(ApiOptions options, DbPool& pool, Metrics& metrics, std::function<int()
   Add("/static/{file}", Access::kOperations, &Api::Static);
   Add("/healthz", Access::kOperations, &Api::Healthz);
   Add("/metrics", Access::kOperations, &Api::MetricsRoute);
+  // Browsers ask for it when they show an image or a CSV on its own: no icon, and no 404 in their console.
+  AddRoute("GET", "/favicon.ico", Access::kOperations, [](const HttpRequest&, const Params&, Reply reply) {
+    HttpResponse res;
+    res.status = 204;
+    res.Set("Cache-Control", "public, max-age=86400");
+    reply(std::move(res));
+  });
 }
 
 void Api::Add(std::string pattern, Access access, void (Api::*fn)(const HttpRequest&, const Params&, Reply)) {

@@ -55,6 +55,22 @@ Config ConfigFromEnvironment(bool long_form, std::string* error) {
       bad("TRACE_CHAOS_RATE", v);
     }
   }
+  c.targets = Targets();
+  if (std::string v = GetEnv("TRACE_CHAOS_TARGETS"); !v.empty()) {
+    c.targets.clear();
+    for (size_t start = 0; start <= v.size();) {
+      size_t comma = v.find(',', start);
+      if (comma == std::string::npos) comma = v.size();
+      std::string name = v.substr(start, comma - start);
+      if (std::find(Targets().begin(), Targets().end(), name) == Targets().end()) {
+        bad("TRACE_CHAOS_TARGETS", v);
+        c.targets = Targets();
+        break;
+      }
+      c.targets.push_back(name);
+      start = comma + 1;
+    }
+  }
   if (std::string v = GetEnv("TRACE_CHAOS_SEED"); !v.empty()) {
     if (!ParseIn<uint64_t>(v, 0, UINT64_MAX, &c.seed)) bad("TRACE_CHAOS_SEED", v);
   } else {

@@ -24,11 +24,13 @@ struct Config {
   int drain_timeout_s = 150;  // the simulator waits this long for its last receipts
   int anchor_timeout_s = 90;  // after the simulator: time for the chain to cover every leaf
   uint64_t seed = 0;
+  std::vector<std::string> targets;  // what is killed: Targets(), or a subset of it
 };
 
 // The short form, or the long form when `long_form` (the --long flag) or TRACE_CHAOS_LONG=1;
 // then TRACE_CHAOS_ENVELOPES, TRACE_CHAOS_KILLS, TRACE_CHAOS_RATE, TRACE_CHAOS_DEVICES and
-// TRACE_CHAOS_SEED override single values. The seed is drawn from std::random_device when
+// TRACE_CHAOS_SEED override single values, and TRACE_CHAOS_TARGETS (comma-separated names from
+// Targets()) kills only those. The seed is drawn from std::random_device when
 // TRACE_CHAOS_SEED is absent. `error` is set (and the defaults kept) for a value that does not
 // parse or is out of range.
 Config ConfigFromEnvironment(bool long_form, std::string* error);

@@ -253,7 +253,7 @@ class ChaosTest : public ::testing::Test {
     Say(std::string(config_.long_form ? "long" : "short") + " form, seed " + std::to_string(config_.seed) +
         " (replay with TRACE_CHAOS_SEED=" + std::to_string(config_.seed) + "): " + std::to_string(config_.envelopes) +
         " envelopes from " + std::to_string(config_.devices) + " devices at " + Fixed(config_.rate, 0) + "/s, " +
-        std::to_string(config_.kills_per_target) + " kill -9 of each of " + std::to_string(Targets().size()) +
+        std::to_string(config_.kills_per_target) + " kill -9 of each of " + std::to_string(config_.targets.size()) +
         " targets");
     started_ = Clock::now();
     auto stack = testing::Stack::Start({.postgres = true, .mosquitto = true, .anvil = true});
@@ -422,7 +422,7 @@ TEST_F(ChaosTest, KillNineEveryServerLosesNothing) {
   const auto t0 = Clock::now();
   ASSERT_GT(Count(count_sql), 0) << "the load never started";
   const double window_end = std::max(2.0, 0.9 * static_cast<double>(c.envelopes) / c.rate);
-  const std::vector<KillEvent> schedule = MakeSchedule(c.seed, Targets(), c.kills_per_target, 1.0, window_end,
+  const std::vector<KillEvent> schedule = MakeSchedule(c.seed, c.targets, c.kills_per_target, 1.0, window_end,
                                                        c.min_down_s, c.max_down_s);
   {
     std::string plan;

@@ -20,7 +20,9 @@ TEST(ChaosSchedule, SameSeedSameScheduleEveryTargetInTheWindow) {
     EXPECT_LT(a[i].at_s, 200.0);
     EXPECT_GE(a[i].down_s, 0.3);
     EXPECT_LT(a[i].down_s, 3.0);
-    if (i > 0) EXPECT_LE(a[i - 1].at_s, a[i].at_s) << "sorted by time";
+    if (i > 0) {
+      EXPECT_LE(a[i - 1].at_s, a[i].at_s) << "sorted by time";
+    }
     ++per_target[a[i].target];
   }
   for (const std::string& t : Targets()) EXPECT_EQ(per_target[t], 4) << t;
@@ -83,6 +85,16 @@ TEST(ChaosConfig, ShortLongAndOverrides) {
   Config o = ConfigFromEnvironment(false, &error);
   EXPECT_TRUE(o.long_form);
   EXPECT_EQ(o.envelopes, 5000u);
+  EXPECT_EQ(o.targets, Targets());
+  setenv("TRACE_CHAOS_TARGETS", "anvil,postgres", 1);
+  Config t = ConfigFromEnvironment(false, &error);
+  EXPECT_TRUE(error.empty()) << error;
+  EXPECT_EQ(t.targets, (std::vector<std::string>{"anvil", "postgres"}));
+  setenv("TRACE_CHAOS_TARGETS", "anvil,the-moon", 1);
+  ConfigFromEnvironment(false, &error);
+  EXPECT_NE(error.find("TRACE_CHAOS_TARGETS"), std::string::npos) << error;
+  error.clear();
+  unsetenv("TRACE_CHAOS_TARGETS");
   setenv("TRACE_CHAOS_KILLS", "many", 1);
   ConfigFromEnvironment(false, &error);
   EXPECT_NE(error.find("TRACE_CHAOS_KILLS"), std::string::npos) << error;

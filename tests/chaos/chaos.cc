@@ -30,7 +30,7 @@ Config ConfigFromEnvironment(bool long_form, std::string* error) {
   if (long_form || GetEnv("TRACE_CHAOS_LONG") == "1") {
     c.long_form = true;
     c.envelopes = 100'000;
-    c.rate = 400;
+    c.rate = 300;
     c.kills_per_target = 4;
     c.drain_timeout_s = 600;
     c.anchor_timeout_s = 300;

@@ -230,6 +230,9 @@ kill_one() {
     return 0
   fi
   log "kill -9 $name: ${alive[*]}"
+  # The leader first: a postmaster that outlives its children by a moment starts a crash
+  # restart of its own.
+  if recorded_alive "$file"; then kill -KILL "$pid" 2>/dev/null || true; fi
   local deadline=$((SECONDS + 10))
   while ((${#alive[@]})); do
     kill -KILL "${alive[@]}" 2>/dev/null || true
@@ -240,9 +243,12 @@ kill_one() {
   done
   rm -f "$file"
   # The killed postmaster stays a zombie until init reaps it, which can take seconds, and a
-  # postmaster.pid naming a PID that exists (even a zombie) stops the next start. Every
-  # process of the server is gone now, none attached to its shared memory: the lock is stale.
-  if [[ $name == postgres ]]; then rm -f "$dir/postgres/data/postmaster.pid"; fi
+  # lock file naming a PID that exists (even a zombie) stops the next start: postmaster.pid
+  # and the socket's .s.PGSQL.PORT.lock. Every process of the server is gone now, none
+  # attached to its shared memory: the locks are stale.
+  if [[ $name == postgres ]]; then
+    rm -f "$dir/postgres/data/postmaster.pid" "$dir"/postgres/run/.s.PGSQL.*.lock
+  fi
 }
 
 # ---------------------------------------------------------------------------------------------

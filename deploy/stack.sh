@@ -5,6 +5,7 @@
 #   deploy/stack.sh down DIR
 #   deploy/stack.sh stop|start|restart DIR NAME    (NAME: postgres, replica, mosquitto, anvil, or a service
 #                                                   such as trace-gateway)
+#   deploy/stack.sh kill DIR NAME                  (kill -9 of NAME with all its processes; `start` brings it back)
 #
 # `up` starts PostgreSQL 15, Mosquitto 2 (dynamic security) and anvil on free 127.0.0.1 ports,
 # waits until each answers, deploys the TraceAnchor contract on anvil and applies the migrations
@@ -35,6 +36,12 @@
 # Test-stack only: PostgreSQL trusts every connection on 127.0.0.1 and its socket (no password),
 # and Mosquitto listens without TLS; both listen on loopback only. When run as root, PostgreSQL
 # runs as the `postgres` account (or a system account `trace`, created if neither exists).
+#
+# `kill` is a crash, for the chaos test (tests/chaos): SIGKILL at once to the server's leader, its process
+# group and every descendant (all of PostgreSQL's backends too), then waits until they are gone. Nothing is
+# saved on the way out: PostgreSQL recovers from its WAL at the next `start`, Mosquitto restarts from its
+# last autosave (autosave_interval), anvil from its last --state-interval dump. Killing a server that is
+# not running is not an error (it says so).
 #
 # `stop` stops one server or service of a running stack (SIGTERM; PostgreSQL gets SIGINT) and waits until
 # it is gone; `start` starts it again with the same data and configuration (the same start function as `up`,
@@ -74,6 +81,7 @@ usage() {
 usage: deploy/stack.sh up DIR [--services] [--only postgres,mosquitto,anvil] [--replica]
        deploy/stack.sh down DIR
        deploy/stack.sh stop|start|restart DIR NAME
+       deploy/stack.sh kill DIR NAME
 EOF
   exit 2
 }
@@ -203,6 +211,51 @@ stop_one() {
     sleep 0.1
   done
   rm -f "$file"
+}
+
+# Kills the process recorded in DIR/pids/NAME, its process group and its descendants with
+# SIGKILL all at once (a crash, not a shutdown), waits until none is left and removes the
+# record. Dies if any survives 10 seconds of SIGKILL.
+kill_one() {
+  local name=$1 file="$dir/pids/$1" pid st
+  if [[ ! -f $file ]]; then
+    log "$name is not running; nothing to kill"
+    return 0
+  fi
+  read -r pid st <"$file" || true
+  if [[ -z ${pid:-} || -z ${st:-} ]]; then
+    rm -f "$file"
+    return 0
+  fi
+  tracked=()
+  alive=()
+  if recorded_alive "$file"; then tracked[$pid]=$st; fi
+  scan_tree "$pid"
+  if ((${#alive[@]} == 0)); then
+    log "$name (pid $pid) had already exited"
+    rm -f "$file"
+    return 0
+  fi
+  log "kill -9 $name: ${alive[*]}"
+  # The leader first: a postmaster that outlives its children by a moment starts a crash
+  # restart of its own.
+  if recorded_alive "$file"; then kill -KILL "$pid" 2>/dev/null || true; fi
+  local deadline=$((SECONDS + 10))
+  while ((${#alive[@]})); do
+    kill -KILL "${alive[@]}" 2>/dev/null || true
+    sleep 0.05
+    # Descendants forked meanwhile are found by the next scan (their parent is tracked).
+    scan_tree "$pid"
+    ((SECONDS < deadline)) || die "$name: processes ${alive[*]} survive SIGKILL"
+  done
+  rm -f "$file"
+  # The killed postmaster stays a zombie until init reaps it, which can take seconds, and a
+  # lock file naming a PID that exists (even a zombie) stops the next start: postmaster.pid
+  # and the socket's .s.PGSQL.PORT.lock. Every process of the server is gone now, none
+  # attached to its shared memory: the locks are stale.
+  if [[ $name == postgres ]]; then
+    rm -f "$dir/postgres/data/postmaster.pid" "$dir"/postgres/run/.s.PGSQL.*.lock
+  fi
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -778,6 +831,11 @@ cmd_one() {
   if ((!is_server)) && [[ " ${services[*]} " != *" $name "* ]]; then
     die "unknown server or service '$name' (${all_servers[*]} ${services[*]})"
   fi
+  if [[ $action == kill ]]; then
+    kill_one "$name"
+    log "killed $name"
+    return 0
+  fi
   if [[ $action == stop || $action == restart ]]; then
     local sig=TERM
     [[ $name == postgres || $name == replica ]] && sig=INT
@@ -810,7 +868,7 @@ case $command in
     dir=$(cd "$dir" 2>/dev/null && pwd || echo "$dir")
     cmd_down
     ;;
-  stop | start | restart)
+  stop | start | restart | kill)
     (($# == 1)) || usage
     dir=$(cd "$dir" 2>/dev/null && pwd) || die "$dir does not exist"
     cmd_one "$command" "$1"

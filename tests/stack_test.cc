@@ -400,5 +400,61 @@ TEST(StackLifecycle, DownCleansUpAfterAKilledServerAndRestartKeepsData) {
   EXPECT_TRUE(ProcessesMentioning(dir).empty());
 }
 
+// `stack.sh kill DIR NAME` (the chaos run's kill -9): every process of the server is gone at once
+// when it returns, a second kill is harmless, and `start` brings it back on the same data and port.
+TEST(StackLifecycle, KillNineLeavesNothingAndStartRecoversTheData) {
+  auto started = Stack::Start({.postgres = true, .mosquitto = true});
+  ASSERT_TRUE(started) << started.error();
+  std::unique_ptr<Stack> stack = std::move(*started);
+  const std::string dir = stack->dir(), script = SourceDir() + "/deploy/stack.sh";
+  const std::string db_url = stack->Env("TRACE_DB_URL");
+  {
+    pqxx::connection db(db_url);
+    pqxx::work tx(db);
+    tx.exec("create table kept (v text)");
+    tx.exec("insert into kept values ('committed before the kill')");
+    tx.commit();
+  }
+  pqxx::connection held(db_url);  // a backend of its own, killed with the rest
+  std::vector<Proc> before = StackProcesses(dir);
+  std::vector<Proc> postgres;
+  pid_t postmaster = 0;
+  std::ifstream(dir + "/pids/postgres") >> postmaster;
+  auto parent_of = [](pid_t pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto close = stat.rfind(')');
+    std::istringstream rest(close == std::string::npos ? "" : stat.substr(close + 2));
+    std::string state;
+    pid_t ppid = 0;
+    rest >> state >> ppid;
+    return ppid;
+  };
+  for (const Proc& p : before) {
+    if (p.pid == postmaster || parent_of(p.pid) == postmaster) postgres.push_back(p);
+  }
+  ASSERT_GE(postgres.size(), 2u) << "the postmaster and at least one backend";
+
+  auto kill = RunProgram({script, "kill", dir, "postgres"}, {});
+  ASSERT_EQ(kill.exit_code, 0) << kill.err;
+  for (const auto& p : postgres) EXPECT_FALSE(Alive(p)) << "pid " << p.pid << " survived kill";
+  EXPECT_FALSE(std::filesystem::exists(dir + "/pids/postgres"));
+  EXPECT_FALSE(std::filesystem::exists(dir + "/postgres/data/postmaster.pid"));
+  pid_t broker = 0;
+  std::ifstream(dir + "/pids/mosquitto") >> broker;
+  EXPECT_GT(broker, 0);
+  EXPECT_EQ(::kill(broker, 0), 0) << "the other servers run on";
+  auto again = RunProgram({script, "kill", dir, "postgres"}, {});
+  EXPECT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_NE(again.err.find("not running"), std::string::npos) << again.err;
+  EXPECT_NE(RunProgram({script, "kill", dir, "no-such-server"}, {}).exit_code, 0);
+
+  auto start = RunProgram({script, "start", dir, "postgres"}, {});
+  ASSERT_EQ(start.exit_code, 0) << start.err;
+  pqxx::connection db(db_url);  // the same port
+  pqxx::nontransaction tx(db);
+  EXPECT_EQ(Scalar<std::string>(tx, "select v from kept"), "committed before the kill");
+}
+
 }  // namespace
 }  // namespace trace::testing

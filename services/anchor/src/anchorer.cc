@@ -84,13 +84,15 @@ Status ChainAnchorer::Step(pqxx::connection_base& conn) {
 
     // Room for the newest checkpoint? Only when everything in flight has been broadcast.
     if (Status s = LoadInFlight(conn, &rows); !s.ok()) return s;
-    if (rows.size() >= options_.max_in_flight) return OkStatus();
     for (const Row& row : rows) {
       if (row.state != "submitted") return OkStatus();
     }
+    // Also while the rows in flight are at their limit: they may be waiting behind the nonce of
+    // a confirmed anchor that the chain lost, which only this check sends again.
     bool reorganized = false;
     if (Status s = CheckConfirmedStillCanonical(conn, &reorganized); !s.ok()) return s;
     if (reorganized) return OkStatus();  // the next step starts from the new state
+    if (rows.size() >= options_.max_in_flight) return OkStatus();
     pqxx::work tx(conn);
     uint64_t covered = tx.exec_params(
                              "SELECT coalesce(max(tree_size), 0) FROM anchors "
@@ -276,10 +278,16 @@ Status ChainAnchorer::CheckConfirmedStillCanonical(pqxx::connection_base& conn, 
         "updated_at = now() WHERE id = $1",
         id, static_cast<int64_t>((*receipt)->block_number), (*receipt)->block_hash);
   } else {
-    // The hash moves into `error`: a re-sent transaction may get the same hash.
+    // Gone from the chain: sent again like a dropped transaction, with its nonce (and its tree
+    // size unless nothing later is in flight). Its nonce is free again, and anchors sent after
+    // it hold later nonces that the node mines only once this one is back; a new anchor with a
+    // fresh nonce would leave that gap forever (a node restarted from a dump older than its
+    // last blocks). If the nonce went to another transaction meanwhile, Submit finds out.
+    // The hash moves into `error`: the re-sent transaction may get the same hash.
     tx.exec_params(
-        "UPDATE anchors SET state = 'failed', tx_hash = NULL, error = $2, updated_at = now() WHERE id = $1", id,
-        "reorganized away: transaction " + tx_hash + " was in block " + block_hash);
+        "UPDATE anchors SET state = 'pending', tx_hash = NULL, block_number = NULL, block_hash = NULL, "
+        "confirmed_at = NULL, error = $2, updated_at = now() WHERE id = $1",
+        id, "reorganized away: transaction " + tx_hash + " was in block " + block_hash + "; re-sending");
   }
   tx.commit();
   *reorganized = true;

@@ -12,9 +12,13 @@
 //              crash never loses the hash of something that was sent)
 //   submitted  broadcast; waiting for a receipt and confirmations
 //   confirmed  mined, `confirmations` blocks deep, block hash still canonical
-//   failed     reverted, superseded (its nonce went elsewhere while later
-//              anchors were in flight), or a confirmed transaction that a
-//              reorganization removed; `error` says which. A new anchor takes over.
+//   failed     reverted, or superseded (its nonce went elsewhere while later
+//              anchors were in flight); `error` says which. A new anchor takes over.
+//
+// A confirmed anchor whose transaction a reorganization removed (or a node
+// restarted from an older state) goes back to pending with its nonce and is
+// sent again, first, like a dropped one: later anchors in flight hold later
+// nonces and are mined only after it.
 //
 // Pipelining: while anchors wait for confirmations and the log has grown into a
 // newer checkpoint, the next one is sent at once with the next nonce, up to

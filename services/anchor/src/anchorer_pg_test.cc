@@ -328,18 +328,60 @@ TEST(ChainAnchorer, ReorganizedAwayAfterConfirmationIsAnchoredAgain) {
   ASSERT_TRUE(anchorer.Step(conn).ok());
   auto rows = Anchors(conn);
   ASSERT_EQ(rows.size(), 1u);
-  EXPECT_EQ(rows[0].state, "failed");
+  EXPECT_EQ(rows[0].state, "pending");  // sent again with its nonce, like a dropped one
   EXPECT_NE(rows[0].error.find("reorganized away"), std::string::npos);
+  EXPECT_EQ(rows[0].nonce, 0);
   ASSERT_TRUE(anchorer.Step(conn).ok());
   rows = Anchors(conn);
-  ASSERT_EQ(rows.size(), 2u);
-  EXPECT_EQ(rows[1].state, "submitted");
-  EXPECT_EQ(rows[1].tree_size, 10u);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].state, "submitted");
+  EXPECT_EQ(rows[0].tree_size, 10u);
+  EXPECT_EQ(rows[0].nonce, 0);
   chain.Mine();
   chain.Mine();
   ASSERT_TRUE(anchorer.Step(conn).ok());
-  EXPECT_EQ(Anchors(conn)[1].state, "confirmed");
+  EXPECT_EQ(Anchors(conn)[0].state, "confirmed");
   EXPECT_EQ(chain.latest(), 10u);
+}
+
+// The chaos run (tests/chaos) found this: anvil killed -9 comes back from its last state dump,
+// without its last block (holding a confirmed anchor, nonce 0) and without its pool (holding
+// the next anchor, nonce 1). The dropped one is re-sent with nonce 1, which the node queues
+// behind the now missing nonce 0; the confirmed one must be re-sent with its nonce 0 to fill
+// the gap (before, it was marked failed and a new anchor took nonce 2: nothing was ever mined
+// again).
+TEST(ChainAnchorer, ChainRestartedWithoutItsLastBlockAndPoolFillsTheNonceGap) {
+  std::string url = NewDatabase("anchorer_chain_restart");
+  pqxx::connection conn(url);
+  FakeChain chain;
+  ChainAnchorer anchorer(chain, {.confirmations = 1, .max_in_flight = 3});
+  Grow(url, conn, 1, 10);
+  ASSERT_TRUE(anchorer.Step(conn).ok());
+  chain.Mine();
+  ASSERT_TRUE(anchorer.Step(conn).ok());
+  ASSERT_EQ(Anchors(conn)[0].state, "confirmed");
+  Grow(url, conn, 11, 20);
+  ASSERT_TRUE(anchorer.Step(conn).ok());
+  ASSERT_EQ(Anchors(conn)[1].state, "submitted");
+  ASSERT_EQ(Anchors(conn)[1].nonce, 1);
+
+  chain.Rollback(1);  // restarted from a dump taken before the anchor's block ...
+  chain.DropPool();   // ... with an empty pool
+  EXPECT_EQ(chain.latest(), 0u);
+  for (int i = 0; i < 8 && chain.latest() < 20; ++i) {
+    ASSERT_TRUE(anchorer.Step(conn).ok());
+    chain.Mine();
+  }
+  ASSERT_TRUE(anchorer.Step(conn).ok());
+  EXPECT_EQ(chain.latest(), 20u) << "the chain never got the anchors back";
+  EXPECT_EQ(chain.pool_size(), 0u) << "a transaction stuck behind a nonce gap";
+  auto rows = Anchors(conn);
+  uint64_t confirmed_size = 0;
+  for (const auto& row : rows) {
+    if (row.state == "confirmed") confirmed_size = std::max(confirmed_size, row.tree_size);
+  }
+  EXPECT_EQ(confirmed_size, 20u);
+  EXPECT_EQ(rows[0].nonce, 0) << "the reorganized-away anchor keeps its nonce";
 }
 
 TEST(ChainAnchorer, CrashBetweenRecordingAndBroadcastingIsRecovered) {

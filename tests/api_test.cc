@@ -109,7 +109,8 @@ pid_t Spawn(const testing::Stack& s, const std::string& exe_name, const std::vec
   pid_t pid = fork();
   if (pid == 0) {
     for (const char* name : {"TRACE_DB_URL", "TRACE_MQTT_URL", "TRACE_MQTT_GATEWAY_USERNAME",
-                             "TRACE_MQTT_GATEWAY_PASSWORD", "TRACE_KEYS_DIR"}) {
+                             "TRACE_MQTT_GATEWAY_PASSWORD", "TRACE_MQTT_ADMIN_USERNAME",
+                             "TRACE_MQTT_ADMIN_PASSWORD", "TRACE_KEYS_DIR"}) {
       setenv(name, s.Env(name).c_str(), 1);
     }
     if (!freopen(log_path.c_str(), "w", stderr)) _exit(126);

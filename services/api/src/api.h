@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "db_pool.h"
+#include "document_cache.h"
 #include "http_server.h"
 #include "metrics.h"
 #include "rate_limiter.h"
@@ -41,6 +42,9 @@ struct ApiOptions {
   std::string page_token_secret;
   double rate_per_second = 20;  // per client on public routes; <= 0: no limit
   double rate_burst = 40;
+  // Trace documents (JSON and the page) are answered from here while valid; not owned; nullptr:
+  // every request renders.
+  DocumentCache* documents = nullptr;
 };
 
 class Api {

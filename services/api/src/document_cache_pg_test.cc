@@ -33,12 +33,12 @@ class DocumentCachePgTest : public ::testing::Test {
     ASSERT_TRUE(stack.has_value()) << stack.error();
     stack_ = std::move(*stack).release();
     url_ = stack_->Env("TRACE_DB_URL");
-    Sql("INSERT INTO organizations (id, name) VALUES ('t', 'Test');"
+    Sql("INSERT INTO organizations (id, name) VALUES ('tt', 'Test');"
         "INSERT INTO devices (org, device, public_key, mqtt_username) "
-        "VALUES ('t', 'dev', decode(repeat('ab', 32), 'hex'), 't/dev');"
+        "VALUES ('tt', 'dev', decode(repeat('ab', 32), 'hex'), 'tt/dev');"
         "INSERT INTO products (gtin, org, name) VALUES ('" +
-        std::string(kGtin) + "', 't', 'Rice');" + "INSERT INTO lots (gtin, lot, org) VALUES ('" + kGtin + "', '" +
-        kLot + "', 't')");
+        std::string(kGtin) + "', 'tt', 'Rice');" + "INSERT INTO lots (gtin, lot, org) VALUES ('" + kGtin + "', '" +
+        kLot + "', 'tt')");
   }
   static void TearDownTestSuite() {
     delete stack_;
@@ -61,10 +61,10 @@ class DocumentCachePgTest : public ::testing::Test {
     const std::string n = std::to_string(seq);
     w.exec(
         "WITH e AS (INSERT INTO envelopes (id, org, device, seq, canonical, sent_at, source, event_count) "
-        "  SELECT sha256(c), 't', 'dev', " + n + ", c, now(), 'mqtt', 1 FROM "
+        "  SELECT sha256(c), 'tt', 'dev', " + n + ", c, now(), 'mqtt', 1 FROM "
         "  (SELECT convert_to('{\"n\":" + n + "}', 'UTF8') AS c) s RETURNING id), "
         "v AS (INSERT INTO events (envelope_id, idx, org, event_type, action, biz_step, event_time, "
-        "  event_time_zone_offset, body) SELECT id, 0, 't', 'ObjectEvent', 'OBSERVE', 'shipping', "
+        "  event_time_zone_offset, body) SELECT id, 0, 'tt', 'ObjectEvent', 'OBSERVE', 'shipping', "
         "  '2026-01-01T00:00:00Z'::timestamptz + " + n + " * interval '1 minute', '+00:00', "
         "  jsonb_build_object('type', 'ObjectEvent', 'n', " + n + ") FROM e RETURNING envelope_id) "
         "INSERT INTO event_keys (envelope_id, idx, kind, value, gtin, lot) "
@@ -165,7 +165,7 @@ size_t EventCount(const HttpResponse& res) {
 
 TEST_F(DocumentCachePgTest, ResolverAnswersFromTheCacheAndShowsChangesWithinTheBound) {
   const std::string lot = "L2";
-  Sql(std::string("INSERT INTO lots (gtin, lot, org) VALUES ('") + kGtin + "', '" + lot + "', 't')");
+  Sql(std::string("INSERT INTO lots (gtin, lot, org) VALUES ('") + kGtin + "', '" + lot + "', 'tt')");
   InsertEvent(100, lot);
 
   DocumentCache cache(DocumentCacheOptions{1 << 20, milliseconds(1000)});

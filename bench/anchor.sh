@@ -31,6 +31,8 @@ seq_n=${TRACE_BENCH_SEQ_ENVELOPES:-200000}
 latency_s=${TRACE_BENCH_LATENCY_SECONDS:-30}
 rss_leaves=${TRACE_BENCH_RSS_LEAVES:-1000000}
 js_leaves=${TRACE_BENCH_MERKLE_JS_LEAVES:-1000000}
+# deploy/stack.sh migrates (and deploys the contract) with the trace-admin found here.
+export TRACE_BIN_DIR=${TRACE_BIN_DIR:-$build_dir/bin}
 out_kv() { # KEY VALUE [KEY VALUE ...]
   [[ -z ${TRACE_BENCH_OUT:-} ]] && return 0
   while (($# >= 2)); do printf '%s=%s\n' "$1" "$2" >>"$TRACE_BENCH_OUT"; shift 2; done

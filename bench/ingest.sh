@@ -35,6 +35,8 @@ done
 # TRACE_BENCH_BUILD_DIR: the build directory (default build/; bench/run.sh uses build-bench/).
 build_dir=${TRACE_BENCH_BUILD_DIR:-$root/build}
 bin=$build_dir/bin
+# deploy/stack.sh migrates (and deploys the contract) with the trace-admin found here.
+export TRACE_BIN_DIR=${TRACE_BIN_DIR:-$build_dir/bin}
 log() { echo "bench: $*" >&2; }
 # TRACE_BENCH_OUT: a file to which the figures are appended as key=value lines (bench/run.sh).
 out_kv() { # KEY VALUE [KEY VALUE ...]
@@ -67,7 +69,7 @@ set -a
 # shellcheck disable=SC1091
 source "$dir/env"
 set +a
-"$bin/trace-admin" keys >"$dir/keys.log" 2>&1
+"$bin/trace-admin" keys >"$dir/keys.log" 2>&1 || { cat "$dir/keys.log" >&2; exit 1; }
 export TRACE_ADMIN=$bin/trace-admin
 
 "${TRACE_BENCH_GATEWAY:-$bin/trace-gateway}" --client-id=bench-gateway --max-clock-skew-ms=600000 2>"$dir/gateway.log" &

@@ -25,6 +25,8 @@ threads=2 conns=16 secs=${TRACE_BENCH_SECONDS:-10}
 # figures); TRACE_BENCH_OUT: a file to which the figures are appended as key=value lines.
 build_dir=${TRACE_BENCH_BUILD_DIR:-$root/build}
 read -r -a api_args <<<"${TRACE_BENCH_API_ARGS:-}"
+# deploy/stack.sh migrates (and deploys the contract) with the trace-admin found here.
+export TRACE_BIN_DIR=${TRACE_BIN_DIR:-$build_dir/bin}
 out_kv() { # KEY VALUE [KEY VALUE ...]
   [[ -z ${TRACE_BENCH_OUT:-} ]] && return 0
   while (($# >= 2)); do printf '%s=%s\n' "$1" "$2" >>"$TRACE_BENCH_OUT"; shift 2; done

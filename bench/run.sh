@@ -46,8 +46,10 @@ for tool in cmake ninja wrk jq psql curl node python3 git; do
 done
 [[ -x /usr/sbin/nginx ]] || command -v nginx >/dev/null || { echo "run.sh: nginx missing; run deploy/setup.sh" >&2; exit 2; }
 
-work=$(mktemp -d /tmp/trace-bench-run.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+# The parts' outputs stay in the build directory (also when a run is cut short).
+work=$build_dir/bench-run
+rm -rf "$work"
+mkdir -p "$work"
 kv=$work/figures.kv
 : >"$kv"
 export TRACE_BENCH_OUT=$kv

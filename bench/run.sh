@@ -16,6 +16,7 @@
 #               bench/results/p8.tsv.
 #   --10m       the anchor's RSS also at 10,000,000 leaves (bench/anchor.sh --full, +15 minutes).
 #   --no-build  use what is in the build directory.
+#   --report    only the table again, from the figures the last run left in build-bench/bench-run.
 #
 # Builds Release with TRACE_BUILD_BENCH=ON into build-bench/ (TRACE_BENCH_BUILD_DIR), then runs,
 # one after the other so that they do not disturb each other: the micro-benchmarks (Google
@@ -27,14 +28,15 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
-quick=0 p8=0 big=0 build=1
+quick=0 p8=0 big=0 build=1 report=0
 for arg in "$@"; do
   case $arg in
+    --report) report=1 build=0 ;;
     --quick) quick=1 ;;
     --p8) p8=1 ;;
     --10m) big=1 ;;
     --no-build) build=0 ;;
-    *) echo "usage: bench/run.sh [--quick] [--p8] [--10m] [--no-build]" >&2; exit 2 ;;
+    *) echo "usage: bench/run.sh [--quick] [--p8] [--10m] [--no-build] [--report]" >&2; exit 2 ;;
   esac
 done
 build_dir=${TRACE_BENCH_BUILD_DIR:-$root/build-bench}
@@ -48,10 +50,12 @@ done
 
 # The parts' outputs stay in the build directory (also when a run is cut short).
 work=$build_dir/bench-run
-rm -rf "$work"
-mkdir -p "$work"
 kv=$work/figures.kv
-: >"$kv"
+if ((!report)); then
+  rm -rf "$work"
+  mkdir -p "$work"
+  : >"$kv"
+fi
 export TRACE_BENCH_OUT=$kv
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
@@ -67,6 +71,7 @@ if ((build)); then
 fi
 t_built=$SECONDS
 
+if ((!report)); then
 # --- micro-benchmarks --------------------------------------------------------------------------
 min_time=$( ((quick)) && echo 0.1 || echo 0.5)
 log "micro-benchmarks (Google Benchmark, one thread)"
@@ -92,6 +97,8 @@ log "log and chain: bench/anchor.sh ${anchor_args[*]} (P3, P4, P5, P7 anchor)"
 "$here/anchor.sh" "${anchor_args[@]}" >"$work/anchor.out" 2>"$work/anchor.err" || { tail -20 "$work/anchor.err" "$work/anchor.out" >&2; exit 1; }
 log "trace document: bench/trace.sh $trace_envelopes (P6)"
 "$here/trace.sh" "$trace_envelopes" >"$work/trace.out" 2>"$work/trace.err" || { tail -20 "$work/trace.err" >&2; exit 1; }
+
+fi  # !report
 
 # --- P8 ----------------------------------------------------------------------------------------
 p8_file=$here/results/p8.tsv
@@ -229,14 +236,20 @@ table=$(grep -v '^SUMMARY ' <<<"$table")
 
 machine="$(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(awk '/MemTotal/ {printf "%.1f GB", $2 / 1048576}' /proc/meminfo) RAM, $(. /etc/os-release && echo "$PRETTY_NAME")"
 commit="$(git -C "$root" rev-parse --short HEAD)$(git -C "$root" diff --quiet HEAD -- . ':!bench/results' || echo ' + local changes')"
-out=$here/results/$(date -u +%Y-%m-%d)$( ((quick)) && echo "-quick").md
+suffix=""
+((quick)) && suffix=-quick
+out=$here/results/$(date -u +%Y-%m-%d)$suffix.md
 mkdir -p "$here/results"
 {
   echo "# Benchmarks, $started ($mode)"
   echo
   echo "Machine: $machine; load average $load_start at the start, $load_end at the end (other work on the"
   echo "machine raises it; the figures of one run are compared with each other, never with another run's)."
-  echo "Commit $commit; command: bench/run.sh $*; $((SECONDS - t_built)) s after the build."
+  if ((report)); then
+    echo "Table re-rendered with bench/run.sh --report from the figures of the last run (load averages: now)."
+  else
+    echo "Commit $commit; command: bench/run.sh $*; $((SECONDS - t_built)) s after the build."
+  fi
   echo
   echo "$table"
   echo

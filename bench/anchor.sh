@@ -21,17 +21,35 @@ case ${1:-} in
   "") ;;
   *) echo "usage: bench/anchor.sh [--full | --latency]" >&2; exit 2 ;;
 esac
+# Knobs for bench/run.sh --quick (defaults: the figures of bench/README.md):
+#   TRACE_BENCH_BUILD_DIR (build/), TRACE_BENCH_SEQ_ENVELOPES (200000), TRACE_BENCH_LATENCY_SECONDS
+#   (30), TRACE_BENCH_RSS_LEAVES (1000000), TRACE_BENCH_MERKLE_JS_LEAVES (1000000; merkletreejs
+#   on fewer leaves than the C++ core's 1M, per-leaf rates compared), TRACE_BENCH_OUT (a file
+#   to which the figures are appended as key=value lines).
+build_dir=${TRACE_BENCH_BUILD_DIR:-$root/build}
+seq_n=${TRACE_BENCH_SEQ_ENVELOPES:-200000}
+latency_s=${TRACE_BENCH_LATENCY_SECONDS:-30}
+rss_leaves=${TRACE_BENCH_RSS_LEAVES:-1000000}
+js_leaves=${TRACE_BENCH_MERKLE_JS_LEAVES:-1000000}
+# deploy/stack.sh migrates (and deploys the contract) with the trace-admin found here.
+export TRACE_BIN_DIR=${TRACE_BIN_DIR:-$build_dir/bin}
+out_kv() { # KEY VALUE [KEY VALUE ...]
+  [[ -z ${TRACE_BENCH_OUT:-} ]] && return 0
+  while (($# >= 2)); do printf '%s=%s\n' "$1" "$2" >>"$TRACE_BENCH_OUT"; shift 2; done
+}
 caller_confirmations=${TRACE_CHAIN_CONFIRMATIONS:-}
 caller_in_flight=${TRACE_ANCHOR_MAX_IN_FLIGHT:-}
 
-cmake -S "$root" -B "$root/build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DTRACE_BUILD_BENCH=ON >/dev/null
-cmake --build "$root/build" -j2 --target merkle_bench trace-anchor trace-admin >/dev/null
+if [[ -z ${TRACE_BENCH_NO_BUILD:-} ]]; then
+  cmake -S "$root" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DTRACE_BUILD_BENCH=ON >/dev/null
+  cmake --build "$build_dir" -j2 --target merkle_bench trace-anchor trace-admin >/dev/null
+fi
 [[ -d $here/node_modules/merkletreejs ]] || (cd "$here" && npm ci --no-audit --no-fund >/dev/null)
 
 if ((!latency_only)); then
 echo "== Merkle core, 1,000,000 leaves"
-cpp=$("$root/build/bench/merkle_bench" --benchmark_format=json 2>/dev/null)
-js=$(node "$here/merkle.js" 1000000)
+cpp=$("$build_dir/bench/merkle_bench" --benchmark_format=json 2>/dev/null)
+js=$(node "$here/merkle.js" "$js_leaves")
 sha_hps=$(jq '.benchmarks[] | select(.name=="BM_Sha256_65Bytes") | .items_per_second' <<<"$cpp")
 build_lps=$(jq '.benchmarks[] | select(.name|startswith("BM_MerkleBuild1M")) | .items_per_second' <<<"$cpp")
 proof_us=$(jq '.benchmarks[] | select(.name=="BM_InclusionProof1M") | .real_time' <<<"$cpp")
@@ -44,7 +62,13 @@ awk -v c="$build_lps" -v j="$js_lps" -v s="$sha_hps" -v p="$proof_us" -v jp="$js
   printf "trace merkle build: %.0f leaves/s (%.0f hashes/s = %.2f x the SHA-256 rate; target >= 0.5)\n", c, 2 * c, 2 * c / s
   printf "merkletreejs 0.6:   %.0f leaves/s; trace is %.1f x (target >= 5)\n", j, c / j
   printf "inclusion proof + verify: trace %.1f us, merkletreejs %.1f us\n", p, jp }'
-[[ $cpp_root == "$js_root" ]] && echo "roots agree: $cpp_root" || echo "ROOTS DIFFER: trace $cpp_root merkletreejs $js_root"
+if ((js_leaves == 1000000)); then
+  [[ $cpp_root == "$js_root" ]] && echo "roots agree: $cpp_root" || echo "ROOTS DIFFER: trace $cpp_root merkletreejs $js_root"
+else
+  echo "merkletreejs on $js_leaves leaves (roots not compared: other sizes)"
+fi
+out_kv merkle_leaves_per_s "$build_lps" merkletreejs_leaves_per_s "$js_lps" merkletreejs_leaves "$js_leaves" \
+  sha256_65_per_s "$sha_hps" proof_us "$proof_us" merkletreejs_proof_us "$js_proof_us"
 fi
 
 echo "== trace-anchor with PostgreSQL and anvil"
@@ -63,7 +87,7 @@ source "$dir/env"
 set +a
 [[ -n $caller_confirmations ]] && export TRACE_CHAIN_CONFIRMATIONS=$caller_confirmations
 [[ -n $caller_in_flight ]] && export TRACE_ANCHOR_MAX_IN_FLIGHT=$caller_in_flight
-"$root/build/bin/trace-admin" keys >/dev/null
+"$build_dir/bin/trace-admin" keys >/dev/null
 q() { psql "$TRACE_DB_URL" -XqtAc "$1"; }
 q "INSERT INTO organizations (id, name) VALUES ('bench', 'Bench');
    INSERT INTO devices (org, device, public_key, mqtt_username)
@@ -80,32 +104,44 @@ rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$anchor_pid/status"; }
 hwm_kb() { awk '/VmHWM/ {print $2}' "/proc/$anchor_pid/status"; }
 # trace-anchor as the stack runs it: its defaults plus DIR/env (TRACE_CHAIN_CONFIRMATIONS=1 on anvil).
 start_anchor() {
-  "$root/build/bin/trace-anchor" --batch-size 5000 >>"$dir/logs/anchor-bench.log" 2>&1 &
+  "$build_dir/bin/trace-anchor" --batch-size 5000 >>"$dir/logs/anchor-bench.log" 2>&1 &
   anchor_pid=$!
 }
 start_anchor
 echo "confirmations: ${TRACE_CHAIN_CONFIRMATIONS:-2 (default)}; at most ${TRACE_ANCHOR_MAX_IN_FLIGHT:-3 (default)} anchors in flight; anvil block time 1 s"
 
 # Sequencing + integration: 200,000 envelopes stored at once, time until all are leaves.
-n=200000
+n=$seq_n
 insert 1 $n
 t0=$(date +%s.%N)
 while (($(leaves) < n)); do sleep 0.2; done
 t1=$(date +%s.%N)
 awk -v n=$n -v a="$t0" -v b="$t1" 'BEGIN { printf "sequencing + integration: %d envelopes in %.1f s = %.0f envelopes/s (target >= 2 x the ingest rate; see the ingest section)\n", n, b - a, n / (b - a) }'
+out_kv seq_rate "$(awk -v n=$n -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", n / (b - a) }')"
+# Anchors during the burst: gas per anchor and how often they went out (for gas per envelope
+# at a given ingest rate: gas per anchor x anchors per second / rate).
+sleep 3
+out_kv burst_anchor_stats "$(q "SELECT count(*) || ':' || coalesce(round(avg(gas_used)), 0) || ':' ||
+  coalesce(round(extract(epoch FROM max(confirmed_at) - min(confirmed_at))::numeric / greatest(count(*) - 1, 1), 3), 0)
+  FROM anchors WHERE state = 'confirmed'")"
 
 # Latency: 20 envelopes every 100 ms for 30 s, then accepted (received_at) -> anchored
 # (confirmed_at of the first confirmed anchor covering the leaf).
 sleep 5
 mark=$(q "SELECT max(seq) FROM envelopes")
 s=$((mark + 1))
-end=$((SECONDS + 30))
+end=$((SECONDS + latency_s))
 while ((SECONDS < end)); do
   insert $s $((s + 19))
   s=$((s + 20))
   sleep 0.1
 done
 sleep 8
+out_kv latency_p50_p99 "$(q "SELECT round(percentile_cont(0.5) WITHIN GROUP (ORDER BY lat)::numeric, 3) || ':' ||
+          round(percentile_cont(0.99) WITHIN GROUP (ORDER BY lat)::numeric, 3)
+   FROM (SELECT extract(epoch FROM (SELECT min(a.confirmed_at) FROM anchors a WHERE a.state = 'confirmed'
+                                    AND a.tree_size > l.leaf_index) - e.received_at) AS lat
+         FROM envelopes e JOIN log_leaves l ON l.envelope_id = e.id WHERE e.seq > $mark) x")"
 q "SELECT 'accepted -> anchored over ' || count(*) || ' envelopes: p50 ' || round(percentile_cont(0.5) WITHIN GROUP (ORDER BY lat)::numeric, 2) ||
           ' s, p99 ' || round(percentile_cont(0.99) WITHIN GROUP (ORDER BY lat)::numeric, 2) || ' s (target p99 <= 3 s)'
    FROM (SELECT extract(epoch FROM (SELECT min(a.confirmed_at) FROM anchors a WHERE a.state = 'confirmed'
@@ -147,9 +183,10 @@ seed_log() {
          AND a.idx >= 2 * (SELECT coalesce(max(idx) + 1, 0) FROM log_nodes WHERE level = $k)"
   done
 }
-targets=(1000000)
+targets=("$rss_leaves")
 ((full)) && targets+=(10000000)
 echo "trace-anchor RSS at $(leaves) leaves: $(rss_kb) kB"
+out_kv anchor_rss_first "$(leaves):$(rss_kb):$(hwm_kb)"
 for target in "${targets[@]}"; do
   have=$(q "SELECT max(seq) FROM envelopes")
   if ((target <= 1000000)); then
@@ -160,6 +197,7 @@ for target in "${targets[@]}"; do
     done
     while (($(leaves) < target)); do sleep 1; done
     echo "trace-anchor RSS at $(leaves) leaves: $(rss_kb) kB, peak $(hwm_kb) kB (target <= 131072 kB, flat)"
+    out_kv anchor_rss_grown "$(leaves):$(rss_kb):$(hwm_kb)"
     kill "$anchor_pid" && wait "$anchor_pid" || true
   else
     while (($(leaves) < have)); do sleep 1; done
@@ -179,5 +217,6 @@ for target in "${targets[@]}"; do
   done
   sleep 2  # a checkpoint of the new size (the root from log_nodes checked against the sequencer's)
   echo "fresh trace-anchor, rebuilt from log_nodes + 10,000 sequenced, at $(leaves) leaves: RSS $(rss_kb) kB, peak $(hwm_kb) kB (target <= 131072 kB, flat)"
+  out_kv "anchor_rss_fresh_$target" "$(leaves):$(rss_kb):$(hwm_kb)"
   q "SELECT 'newest checkpoint: tree size ' || max(tree_size) FROM checkpoints"
 done

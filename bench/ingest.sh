@@ -32,13 +32,22 @@ while (($#)); do
   esac
   shift
 done
-bin=$root/build/bin
+# TRACE_BENCH_BUILD_DIR: the build directory (default build/; bench/run.sh uses build-bench/).
+build_dir=${TRACE_BENCH_BUILD_DIR:-$root/build}
+bin=$build_dir/bin
+# deploy/stack.sh migrates (and deploys the contract) with the trace-admin found here.
+export TRACE_BIN_DIR=${TRACE_BIN_DIR:-$build_dir/bin}
 log() { echo "bench: $*" >&2; }
+# TRACE_BENCH_OUT: a file to which the figures are appended as key=value lines (bench/run.sh).
+out_kv() { # KEY VALUE [KEY VALUE ...]
+  [[ -z ${TRACE_BENCH_OUT:-} ]] && return 0
+  while (($# >= 2)); do printf '%s=%s\n' "$1" "$2" >>"$TRACE_BENCH_OUT"; shift 2; done
+}
 
 if ((build)); then
   log "building (Release, TRACE_BUILD_BENCH=ON)"
-  cmake -S "$root" -B "$root/build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DTRACE_BUILD_BENCH=ON >/dev/null
-  cmake --build "$root/build" --target trace-gateway trace-devicesim trace-admin trace-bench-crypto >/dev/null
+  cmake -S "$root" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DTRACE_BUILD_BENCH=ON >/dev/null
+  cmake --build "$build_dir" --target trace-gateway trace-devicesim trace-admin trace-bench-crypto >/dev/null
 fi
 
 dir=$(mktemp -d /tmp/trace-bench.XXXXXX)
@@ -60,7 +69,7 @@ set -a
 # shellcheck disable=SC1091
 source "$dir/env"
 set +a
-"$bin/trace-admin" keys >"$dir/keys.log" 2>&1
+"$bin/trace-admin" keys >"$dir/keys.log" 2>&1 || { cat "$dir/keys.log" >&2; exit 1; }
 export TRACE_ADMIN=$bin/trace-admin
 
 "${TRACE_BENCH_GATEWAY:-$bin/trace-gateway}" --client-id=bench-gateway --max-clock-skew-ms=600000 2>"$dir/gateway.log" &
@@ -214,12 +223,16 @@ details="P1: $p1_json
 P1: gateway shed_total $shed; envelopes stored $p1_stored of $p1_count; verify/s before $verify1, after $verify2
 P2: $p2_json
 P2 peer: $copied envelopes' rows COPY'd in $(python3 -c "print(round($copy_end - $copy_start, 3))") s"
+out_kv p1_rate "$p1_rate" p1_lost "$lost" verify_rate "$verify" p1_count "$p1_count" \
+  p2_readings_rate "$p2_readings_rate" copy_readings_rate "$copy_readings_rate" gateway_hwm_kb "$hwm_kb"
 echo
 echo "$table"
 echo
 echo "$cpu_table"
 echo
 echo "$details"
+# Under bench/run.sh the one results file is run.sh's (it keeps this output too).
+[[ -z ${TRACE_BENCH_OUT:-} ]] || exit 0
 out=$root/bench/results/$(date -u +%Y-%m-%d)-ingest.md
 {
   echo "# Ingestion benchmark, $(date -u +%Y-%m-%dT%H:%M:%SZ)"

@@ -20,14 +20,27 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 total=${1:-1000000}
 threads=2 conns=16 secs=${TRACE_BENCH_SECONDS:-10}
+# TRACE_BENCH_BUILD_DIR: the build directory (build/); TRACE_BENCH_NO_BUILD=1: use it as it is;
+# TRACE_BENCH_API_ARGS: more trace-api flags (e.g. --document-cache-mb=0 for the uncached
+# figures); TRACE_BENCH_OUT: a file to which the figures are appended as key=value lines.
+build_dir=${TRACE_BENCH_BUILD_DIR:-$root/build}
+read -r -a api_args <<<"${TRACE_BENCH_API_ARGS:-}"
+# deploy/stack.sh migrates (and deploys the contract) with the trace-admin found here.
+export TRACE_BIN_DIR=${TRACE_BIN_DIR:-$build_dir/bin}
+out_kv() { # KEY VALUE [KEY VALUE ...]
+  [[ -z ${TRACE_BENCH_OUT:-} ]] && return 0
+  while (($# >= 2)); do printf '%s=%s\n' "$1" "$2" >>"$TRACE_BENCH_OUT"; shift 2; done
+}
 
 for tool in wrk nginx jq psql curl; do
   command -v "$tool" >/dev/null || [[ -x /usr/sbin/$tool ]] || { echo "trace.sh: $tool missing; run deploy/setup.sh" >&2; exit 2; }
 done
 nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
 
-cmake -S "$root" -B "$root/build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build "$root/build" -j2 --target trace-anchor trace-api trace-admin >/dev/null
+if [[ -z ${TRACE_BENCH_NO_BUILD:-} ]]; then
+  cmake -S "$root" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+  cmake --build "$build_dir" -j2 --target trace-anchor trace-api trace-admin >/dev/null
+fi
 
 dir=$(mktemp -d /tmp/trace-bench-trace-XXXXXX)
 chmod 755 "$dir"
@@ -44,7 +57,7 @@ set -a
 # shellcheck disable=SC1091
 source "$dir/env"
 set +a
-"$root/build/bin/trace-admin" keys >/dev/null
+"$build_dir/bin/trace-admin" keys >/dev/null
 q() { psql "$TRACE_DB_URL" -XqtAc "$1"; }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 # GTIN-14 of company prefix 9506000 and a 5-digit item reference, with its check digit.
@@ -177,7 +190,7 @@ q "ANALYZE envelopes; ANALYZE events; ANALYZE event_keys"
 echo "   $(q 'SELECT count(*) FROM envelopes') envelopes, $(q 'SELECT count(*) FROM event_keys') event_keys in $((SECONDS - t0)) s" >&2
 
 echo "== trace-anchor: sequencing and anchoring ..." >&2
-"$root/build/bin/trace-anchor" --batch-size 5000 >"$dir/logs/anchor-bench.log" 2>&1 &
+"$build_dir/bin/trace-anchor" --batch-size 5000 >"$dir/logs/anchor-bench.log" 2>&1 &
 anchor_pid=$!
 t0=$SECONDS
 until [[ $(q "SELECT coalesce(max(tree_size), 0) FROM anchors WHERE state = 'confirmed'") -ge $total ]]; do
@@ -190,7 +203,9 @@ anchor_pid=""
 
 # --- servers ---------------------------------------------------------------------------------
 api_port=$(free_port)
-"$root/build/bin/trace-api" --listen="127.0.0.1:$api_port" --rate-limit=0 >"$dir/logs/api-bench.log" 2>&1 &
+# --rate-limit=0: every request comes from 127.0.0.1, which the per-client limit (20/s by
+# default) would otherwise answer with 429 from the 41st request on.
+"$build_dir/bin/trace-api" --listen="127.0.0.1:$api_port" --rate-limit=0 "${api_args[@]}" >"$dir/logs/api-bench.log" 2>&1 &
 api_pid=$!
 for _ in $(seq 100); do curl -fsS -m 1 "http://127.0.0.1:$api_port/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
 path="/01/${chain_gtins[5]}/10/HOP-5"
@@ -277,3 +292,13 @@ awk -v p="$p99_1000" -v r="$rps_1000" -v b="$bad_1000" 'BEGIN {
 awk -v a="$api_max" -v n="$nginx_max" 'BEGIN {
   printf "throughput: trace-api %d req/s / nginx %d req/s = %.3f (target >= 0.3): %s\n", a, n, a / n,
          (a / n >= 0.3) ? "PASS" : "FAIL" }'
+read -r _ p50_1000 _ _ <<<"${R[api-1000]}"
+read -r nginx_1000_rps _ nginx_1000_p99 _ <<<"${R[nginx-1000]}"
+out_kv trace_p99_1000 "$p99_1000" trace_p50_1000 "$p50_1000" trace_rps_1000 "$rps_1000" trace_bad_1000 "$bad_1000" \
+  trace_api_max "$api_max" trace_nginx_max "$nginx_max" trace_nginx_p99_1000 "$nginx_1000_p99" \
+  trace_bytes "$bytes" trace_envelopes "$total" trace_seconds "$secs"
+# The document cache's counters, when trace-api has them.
+metrics=$(curl -fsS "http://127.0.0.1:$api_port/metrics" 2>/dev/null || true)
+hits=$(awk '$1 == "trace_api_document_cache_hits_total" { print $2 }' <<<"$metrics")
+misses=$(awk '$1 == "trace_api_document_cache_misses_total" { print $2 }' <<<"$metrics")
+[[ -z $hits ]] || { echo "document cache: $hits hits, $misses renders"; out_kv trace_cache_hits "$hits" trace_cache_misses "$misses"; }

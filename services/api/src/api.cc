@@ -5,6 +5,7 @@
 #include <chrono>
 #include <pqxx/pqxx>
 
+#include "document_stamp.h"
 #include "epcis_query.h"
 #include "html_page.h"
 #include "http_util.h"
@@ -288,8 +289,17 @@ void Api::DigitalLink(const HttpRequest& req, const Params&, Reply reply) {
     mode = *chosen;
   }
 
-  ReadDb(reply, [this, link = *link, mode, self, links, link_header](pqxx::connection& c) {
+  // Trace documents go through the cache (document_cache.h): a hit is answered here, on the I/O thread.
+  std::shared_ptr<DocumentCache::Fill> fill;
+  if (options_.documents != nullptr && (mode == "application/json" || mode == "text/html")) {
+    fill = options_.documents->Lookup(mode + " " + req.path, reply);
+    if (!fill) return;
+    reply = fill->reply();
+  }
+  ReadDb(reply, [this, link = *link, mode, self, links, link_header, fill](pqxx::connection& c) {
+    const auto stamp_read_at = std::chrono::steady_clock::now();
     pqxx::read_transaction tx(c);
+    if (fill) fill->SetStamp(ReadDocumentStamp(tx), stamp_read_at);  // before the document's queries
     HttpResponse res;
     if (mode == "application/json" || mode == "text/html") {
       auto trace = BuildTrace(tx, link, options_.trace);

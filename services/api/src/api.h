@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "db_pool.h"
+#include "document_cache.h"
 #include "http_server.h"
 #include "metrics.h"
 #include "rate_limiter.h"
@@ -50,6 +51,9 @@ struct ApiOptions {
   // When set, the public read routes run on this pool (a streaming replica, run.cc
   // --read-db-url); /healthz and anything else stay on the primary pool. Not owned.
   DbPool* read_pool = nullptr;
+  // Trace documents (JSON and the page) are answered from here while valid; not owned; nullptr:
+  // every request renders.
+  DocumentCache* documents = nullptr;
 };
 
 class Api {

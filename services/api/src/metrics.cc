@@ -16,8 +16,9 @@ void Metrics::Record(const std::string& route, int status, double seconds) {
 }
 
 std::string Metrics::Render(int in_flight, std::size_t db_queue) const {
-  std::lock_guard lock(mu_);
   std::ostringstream out;
+  for (const auto& source : sources_) out << source();
+  std::lock_guard lock(mu_);
   out << "# HELP trace_api_requests_total HTTP requests answered, by route and status.\n"
       << "# TYPE trace_api_requests_total counter\n";
   for (const auto& [key, n] : requests_) {

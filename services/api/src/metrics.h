@@ -4,10 +4,12 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace trace::api {
 
@@ -23,6 +25,10 @@ class Metrics {
   // The exposition text (text/plain; version=0.0.4).
   std::string Render(int in_flight, std::size_t db_queue) const;
 
+  // Adds exposition text of another part (part of Render's, in the order added); `source`
+  // is called under no lock of Metrics and must be thread-safe. Call before serving.
+  void AddSource(std::function<std::string()> source) { sources_.push_back(std::move(source)); }
+
  private:
   static constexpr std::array<double, 12> kBuckets = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
                                                       0.1,   0.25,   0.5,   1,    2.5,   5};
@@ -35,6 +41,7 @@ class Metrics {
   std::map<std::pair<std::string, int>, uint64_t> requests_;
   std::map<std::string, Histogram> latency_;
   uint64_t rate_limited_ = 0;
+  std::vector<std::function<std::string()>> sources_;
 };
 
 }  // namespace trace::api

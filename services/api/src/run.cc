@@ -10,6 +10,8 @@
 #include "auth.h"
 #include "dashboard.h"
 #include "db_pool.h"
+#include "document_cache.h"
+#include "document_stamp.h"
 #include "http_server.h"
 #include "http_util.h"
 #include "metrics.h"
@@ -54,6 +56,12 @@ int Run(int argc, char** argv, const sigset_t& stop_signals) {
   flags.Add("mqtt-url", "TRACE_MQTT_URL", "", "broker for device logins, tcp://host:port (unset: database only)");
   flags.Add("mqtt-admin-username", "TRACE_MQTT_ADMIN_USERNAME", "", "dynamic-security admin user");
   flags.Add("mqtt-admin-password", "TRACE_MQTT_ADMIN_PASSWORD", "", "its password");
+  flags.Add("document-cache-mb", "TRACE_API_DOCUMENT_CACHE_MB", "64",
+            "rendered trace documents kept, MB (0: off; see src/document_cache.h)");
+  flags.Add("document-stamp-ms", "TRACE_API_DOCUMENT_STAMP_MS", "250",
+            "how often the document cache reads the database's change stamp, ms");
+  flags.Add("document-max-age-ms", "TRACE_API_DOCUMENT_MAX_AGE_MS", "1000",
+            "longest a changed trace document may still be served from the cache, ms");
   flags.Add("drain-timeout", "TRACE_API_DRAIN_TIMEOUT", "20", "seconds to finish requests on SIGTERM");
   flags.Add("log-level", "TRACE_LOG_LEVEL", "info", "debug, info, warn or error");
   auto args = flags.Parse(argc, argv);
@@ -72,10 +80,15 @@ int Run(int argc, char** argv, const sigset_t& stop_signals) {
   std::map<std::string, int64_t> ints;
   for (const char* name : {"io-threads", "db-threads", "db-queue", "body-limit", "header-limit", "read-timeout-ms",
                            "max-depth", "drain-timeout", "session-hours", "max-auth-failures",
-                           "capture-body-limit"}) {
+                           "capture-body-limit", "document-stamp-ms", "document-max-age-ms"}) {
     auto v = flags.GetInt(name);
     if (!v || *v < 1) return bad(std::string("--") + name + ": want a positive integer");
     ints[name] = *v;
+  }
+  auto cache_mb = flags.GetInt("document-cache-mb");
+  if (!cache_mb || *cache_mb < 0) return bad("--document-cache-mb: want a non-negative integer");
+  if (ints["document-stamp-ms"] >= ints["document-max-age-ms"]) {
+    return bad("--document-stamp-ms must be below --document-max-age-ms (else the cache never answers)");
   }
   auto rate = flags.GetDouble("rate-limit");
   auto burst = flags.GetDouble("rate-burst");
@@ -140,8 +153,12 @@ int Run(int argc, char** argv, const sigset_t& stop_signals) {
                                           flags.Get("mqtt-admin-password")};
   }
 
-  // Declared in dependency order, destroyed in reverse: server, api, pools.
+  // Declared in dependency order, destroyed in reverse: server, api, watcher, pools, cache.
   Metrics metrics;
+  DocumentCacheOptions cache_options;
+  cache_options.max_bytes = static_cast<size_t>(*cache_mb) << 20;
+  cache_options.max_stamp_age = std::chrono::milliseconds(ints["document-max-age-ms"]);
+  DocumentCache documents(cache_options);
   DbPool pool(flags.Get("db-url"), static_cast<int>(ints["db-threads"]), static_cast<size_t>(ints["db-queue"]));
   // The replica's pool, as large as the primary's: the public routes are nearly all the load.
   std::unique_ptr<DbPool> read_pool;
@@ -149,6 +166,15 @@ int Run(int argc, char** argv, const sigset_t& stop_signals) {
     read_pool = std::make_unique<DbPool>(flags.Get("read-db-url"), static_cast<int>(ints["db-threads"]),
                                          static_cast<size_t>(ints["db-queue"]));
     options.read_pool = read_pool.get();
+  }
+  // The watcher reads the primary: a render on a lagging replica carries the replica's older
+  // stamp, so it is never taken for the newest (document_cache.h).
+  std::unique_ptr<StampWatcher> watcher;
+  if (*cache_mb > 0) {
+    watcher = std::make_unique<StampWatcher>(flags.Get("db-url"), documents,
+                                             std::chrono::milliseconds(ints["document-stamp-ms"]));
+    options.documents = &documents;
+    metrics.AddSource([&documents] { return DocumentCacheMetrics(documents.stats()); });
   }
   HttpServer server;
   std::unique_ptr<Api> api;

@@ -6,7 +6,7 @@
 # the crashing input is kept in build/fuzz/artifacts/.
 #
 #   tests/fuzz/run.sh [--seconds N] [--runs N] [--targets "jcs rlp"] [--corpus DIR]
-#                     [--build-dir DIR] [--jobs N]
+#                     [--build-dir DIR] [--jobs N] [--parallel]
 #
 #   --seconds N   time per target (default 15; 0: no limit, then give --runs)
 #   --runs N      executions per target (default: no limit)
@@ -16,6 +16,9 @@
 #                 (default: a temporary folder, removed at the end)
 #   --build-dir   where to build (default: build/fuzz in the repository)
 #   --jobs N      build jobs (default: nproc)
+#   --parallel    run the targets at the same time rather than one after another
+#                 (long runs: nice -n 19 tests/fuzz/run.sh --seconds 0 --runs 10000000
+#                 --parallel --corpus build/fuzz/corpus)
 # Summary lines read "fuzz <target>: <runs> runs in <s> s (<runs/s>/s), corpus <n> inputs, ok".
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -28,6 +31,7 @@ targets="envelope jcs digital_link epcis api checkpoint rlp"
 corpus=""
 build="$root/build/fuzz"
 jobs=$(nproc)
+parallel=0
 while (($#)); do
   case "$1" in
     --seconds) seconds=$2; shift 2 ;;
@@ -36,7 +40,8 @@ while (($#)); do
     --corpus) corpus=$2; shift 2 ;;
     --build-dir) build=$2; shift 2 ;;
     --jobs) jobs=$2; shift 2 ;;
-    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    --parallel) parallel=1; shift ;;
+    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -100,14 +105,14 @@ symbolizer="$(dirname "$(readlink -f "$clang")")/llvm-symbolizer"
 [[ -n "$symbolizer" ]] && export ASAN_SYMBOLIZER_PATH="$symbolizer" UBSAN_SYMBOLIZER_PATH="$symbolizer"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1}"
-failed=()
-for t in $targets; do
-  bin="$build/${t}_fuzz"
-  [[ -x "$bin" ]] || { echo "run.sh: no target $t" >&2; exit 2; }
+# run_target T: runs target T, prints its summary line; non-zero on a finding.
+run_target() {
+  local t=$1 bin="$build/${1}_fuzz" grown log t0 n s
   grown="${corpus:+$corpus/$t}"
   grown="${grown:-$tmp/corpus/$t}"
   mkdir -p "$grown"
-  args=(-artifact_prefix="$build/artifacts/$t-" -print_final_stats=1 -timeout=10 -rss_limit_mb=2048 -max_len=65536)
+  local args=(-artifact_prefix="$build/artifacts/$t-" -print_final_stats=1 -timeout=10 -rss_limit_mb=2048
+              -max_len=65536)
   ((seconds > 0)) && args+=(-max_total_time="$seconds")
   [[ -n "$runs" ]] && args+=(-runs="$runs")
   log="$build/artifacts/$t.log"
@@ -119,9 +124,29 @@ for t in $targets; do
   else
     echo "fuzz $t: FAILED after $((SECONDS - t0)) s; the log's end ($log):"
     grep -v '^#[0-9]' "$log" | tail -40
-    failed+=("$t")
+    return 1
   fi
+}
+
+for t in $targets; do
+  [[ -x "$build/${t}_fuzz" ]] || { echo "run.sh: no target $t" >&2; exit 2; }
 done
+failed=()
+if ((parallel)); then
+  declare -A pids
+  for t in $targets; do
+    run_target "$t" >"$tmp/$t.summary" 2>&1 &
+    pids[$t]=$!
+  done
+  for t in $targets; do
+    wait "${pids[$t]}" || failed+=("$t")
+    cat "$tmp/$t.summary"
+  done
+else
+  for t in $targets; do
+    run_target "$t" || failed+=("$t")
+  done
+fi
 if ((${#failed[@]})); then
   echo "fuzz: failed: ${failed[*]} (inputs in $build/artifacts/)" >&2
   exit 1

@@ -3,7 +3,8 @@
 # libFuzzer) into build/fuzz, assembles the seed corpora in a temporary folder
 # and runs every target in turn. Exits non-zero when a build fails or a target
 # finds a crash, a leak, undefined behaviour, a timeout or a broken property;
-# the crashing input is kept in build/fuzz/artifacts/.
+# the crashing input and the log are kept in build/fuzz/artifacts/. Each
+# target's log is in the corpus folder (--corpus) or the temporary one.
 #
 #   tests/fuzz/run.sh [--seconds N] [--runs N] [--targets "jcs rlp"] [--corpus DIR]
 #                     [--build-dir DIR] [--jobs N] [--parallel]
@@ -41,7 +42,7 @@ while (($#)); do
     --build-dir) build=$2; shift 2 ;;
     --jobs) jobs=$2; shift 2 ;;
     --parallel) parallel=1; shift ;;
-    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -115,14 +116,16 @@ run_target() {
               -max_len=65536)
   ((seconds > 0)) && args+=(-max_total_time="$seconds")
   [[ -n "$runs" ]] && args+=(-runs="$runs")
-  log="$build/artifacts/$t.log"
+  log="${corpus:+$corpus/$t.log}"
+  log="${log:-$tmp/$t.log}"
   t0=$SECONDS
   if "$bin" "${args[@]}" "$grown" "$seeds/$t" >"$log" 2>&1; then
     n=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
     s=$((SECONDS - t0))
     echo "fuzz $t: ${n:-?} runs in $s s ($(( ${n:-0} / (s > 0 ? s : 1) ))/s), corpus $(ls "$grown" | wc -l) inputs, ok"
   else
-    echo "fuzz $t: FAILED after $((SECONDS - t0)) s; the log's end ($log):"
+    cp "$log" "$build/artifacts/$t-$(date +%Y%m%dT%H%M%S).log"
+    echo "fuzz $t: FAILED after $((SECONDS - t0)) s; the log's end (whole: $build/artifacts/$t-*.log):"
     grep -v '^#[0-9]' "$log" | tail -40
     return 1
   fi

@@ -99,6 +99,13 @@ for f in "$seeds"/digital_link/test-*; do
   fi
 done
 
+# Inputs that once failed (tests/fuzz/regressions/<target>/), so every run replays them.
+for d in "$here"/regressions/*/; do
+  t=$(basename "$d")
+  mkdir -p "$seeds/$t"
+  cp "$d"* "$seeds/$t/"
+done
+
 mkdir -p "$build/artifacts"
 # Stack traces with file and line: llvm-symbolizer beside clang, or any on the PATH.
 symbolizer="$(dirname "$(readlink -f "$clang")")/llvm-symbolizer"

@@ -11,6 +11,9 @@ debs=(
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libssl-dev libpaho-mqttpp-dev libpaho-mqtt-dev libpqxx-dev libsecp256k1-dev libqrencode-dev zlib1g-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
+  # the fuzz targets (tests/fuzz): libFuzzer, ASan and UBSan; clang 16 is the first to build
+  # C++23 <expected> of g++ 12's libstdc++ (Debian 12's default clang is 14)
+  clang-16 libclang-rt-16-dev
   # servers the stack and the tests start on loopback
   postgresql postgresql-contrib mosquitto mosquitto-clients
   # tools the tests and the demo use

@@ -70,6 +70,46 @@ int MatchLevel(const std::string& range, const std::string& type) {
   return -1;
 }
 
+// `text` with every byte that does not belong to a well-formed UTF-8 sequence
+// (RFC 3629: no overlong forms, no surrogates, nothing past U+10FFFF) replaced
+// by U+FFFD. Problem details quote request bytes; JSON text must be UTF-8.
+std::string ValidUtf8(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  size_t i = 0;
+  while (i < text.size()) {
+    const auto b = static_cast<unsigned char>(text[i]);
+    size_t len = 0;
+    unsigned char lo = 0x80, hi = 0xbf;  // the allowed range of the second byte
+    if (b < 0x80) {
+      len = 1;
+    } else if (b >= 0xc2 && b <= 0xdf) {
+      len = 2;
+    } else if (b >= 0xe0 && b <= 0xef) {
+      len = 3;
+      if (b == 0xe0) lo = 0xa0;  // overlong
+      if (b == 0xed) hi = 0x9f;  // surrogates
+    } else if (b >= 0xf0 && b <= 0xf4) {
+      len = 4;
+      if (b == 0xf0) lo = 0x90;  // overlong
+      if (b == 0xf4) hi = 0x8f;  // beyond U+10FFFF
+    }
+    bool ok = len > 0 && i + len <= text.size();
+    for (size_t k = 1; ok && k < len; ++k) {
+      const auto c = static_cast<unsigned char>(text[i + k]);
+      ok = k == 1 ? (c >= lo && c <= hi) : (c >= 0x80 && c <= 0xbf);
+    }
+    if (ok) {
+      out.append(text.substr(i, len));
+      i += len;
+    } else {
+      out += "\xEF\xBF\xBD";
+      ++i;
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 std::vector<MediaRange> ParseAccept(std::string_view accept) {
@@ -225,7 +265,7 @@ HttpResponse Problem(int status, std::string_view detail) {
   doc["type"] = "about:blank";
   doc["title"] = ReasonPhrase(status);
   doc["status"] = status;
-  doc["detail"] = detail;
+  doc["detail"] = ValidUtf8(detail);
   HttpResponse res = JsonResponse(doc, "application/problem+json");
   res.status = status;
   res.Set("Cache-Control", "no-store");

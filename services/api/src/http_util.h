@@ -49,6 +49,8 @@ std::string StrongEtag(std::string_view body);
 bool IfNoneMatchMatches(std::string_view if_none_match, std::string_view etag);
 
 // An RFC 9457 problem document (type about:blank, title the reason phrase).
+// Bytes of `detail` that are not well-formed UTF-8 become U+FFFD, so the
+// document is valid JSON whatever request text the detail quotes.
 HttpResponse Problem(int status, std::string_view detail);
 // The problem for `status`, its HTTP status from HttpStatusFor.
 HttpResponse ProblemFor(const Status& status);

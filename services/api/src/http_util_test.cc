@@ -4,6 +4,8 @@
 
 #include <boost/json.hpp>
 
+#include "trace/common/jcs.h"
+
 namespace trace::api {
 namespace {
 
@@ -58,6 +60,30 @@ TEST(Problem, IsRfc9457) {
   EXPECT_EQ(doc.at("type").as_string(), "about:blank");
   EXPECT_EQ(doc.at("detail").as_string(), "GTIN check digit: expected 9, got 3");
   EXPECT_EQ(ProblemFor(NotFound("x")).status, 404);
+}
+
+// Found by tests/fuzz/api_fuzz.cc: "GET /static/tra\xa7\x9a..." answered a 404 whose detail
+// quoted the raw path, and the body was not JSON (Canonicalize refused the string and
+// JsonResponse fell back to Boost's serializer, which copies the bytes).
+TEST(Problem, DetailWithInvalidUtf8IsStillJson) {
+  const std::string detail = "no file tra\xa7\x9a\xd1\xce\xc9\xce\xc7\x9b" "58b6a8d.js";
+  HttpResponse res = Problem(404, detail);
+  auto doc = ParseJsonStrict(res.body);
+  ASSERT_TRUE(doc.has_value()) << doc.error();
+  // a7, 9a: stray continuation bytes; d1, ce, c9, ce: leads whose next byte is no
+  // continuation; c7 9b: U+01DB, kept.
+  const std::string r = "\xEF\xBF\xBD";
+  EXPECT_EQ(doc->at("detail").as_string(), "no file tra" + r + r + r + r + r + r + "\xC7\x9B" "58b6a8d.js");
+  // Overlong forms, surrogates, code points past U+10FFFF and truncated sequences too;
+  // well-formed text, 4-byte sequences included, is kept as it is.
+  for (std::string_view bad : {"\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xe2\x82", "\xff"}) {
+    auto d = ParseJsonStrict(Problem(400, bad).body);
+    ASSERT_TRUE(d.has_value()) << d.error();
+    EXPECT_EQ(d->at("detail").as_string().find_first_not_of("\xEF\xBF\xBD"), std::string::npos);
+  }
+  auto fine = ParseJsonStrict(Problem(400, "lot \"RICE\xC3\xA9\xF0\x9F\x8D\x9A\"").body);
+  ASSERT_TRUE(fine.has_value());
+  EXPECT_EQ(fine->at("detail").as_string(), "lot \"RICE\xC3\xA9\xF0\x9F\x8D\x9A\"");
 }
 
 }  // namespace

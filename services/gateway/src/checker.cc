@@ -43,7 +43,10 @@ Result<CheckOutcome> Checker::Check(std::string_view topic, std::string_view raw
 }
 
 std::optional<Rejection> Checker::CheckContent(const Envelope& envelope) const {
-  const auto limit = clock_.Now() + options_.max_clock_skew;
+  // In ParseRfc3339's microseconds: compared with the clock's nanoseconds, a time
+  // after the year 2262 (which RFC 3339 allows up to 9999) would overflow int64.
+  const TimePoint limit = std::chrono::time_point_cast<std::chrono::microseconds>(clock_.Now()) +
+                          std::chrono::duration_cast<std::chrono::microseconds>(options_.max_clock_skew);
   auto sent = ParseRfc3339(envelope.sent);
   if (sent && sent->utc > limit) {
     return Rejection{Reason::kClockSkew, "$.sent: " + envelope.sent + " is more than " +

@@ -160,6 +160,31 @@ TEST_F(CheckerTest, ClockSkewBoundIsConfigurable) {
   EXPECT_FALSE(Check(Sign(Unsigned())).deferred.has_value());  // 5 min bound: fine
 }
 
+// Found by tests/fuzz/envelope_fuzz.cc: "sent": "8612-11-23T08:15:30.250Z" overflowed int64
+// (UBSan: signed integer overflow in std::chrono) when compared with the clock in
+// nanoseconds, which end in 2262; unchecked, the wrapped value let far-future times through.
+TEST_F(CheckerTest, ClockSkewHoldsForYearsBeyond2262) {
+  json::object o = Unsigned();
+  o["sent"] = "8612-11-23T08:15:30.250Z";
+  auto out = Check(Sign(o));
+  ASSERT_TRUE(out.deferred.has_value());
+  EXPECT_EQ(out.deferred->reason, Reason::kClockSkew);
+  EXPECT_NE(out.deferred->detail.find("$.sent"), std::string::npos) << out.deferred->detail;
+
+  o = Unsigned();
+  o["events"].as_array()[0].as_object()["eventTime"] = "9999-12-31T23:59:59.999+00:00";
+  out = Check(Sign(o));
+  ASSERT_TRUE(out.deferred.has_value());
+  EXPECT_EQ(out.deferred->reason, Reason::kClockSkew);
+  EXPECT_NE(out.deferred->detail.find("$.events[0].eventTime"), std::string::npos) << out.deferred->detail;
+
+  // The earliest RFC 3339 time is simply in the past.
+  o = Unsigned();
+  o["events"].as_array()[0].as_object()["eventTime"] = "0000-01-01T00:00:00Z";
+  auto early = Check(Sign(o));
+  EXPECT_FALSE(early.deferred.has_value() && early.deferred->reason == Reason::kClockSkew) << early.deferred->detail;
+}
+
 TEST_F(CheckerTest, EpcisViolationIsSchemaWithEventPath) {
   json::object o = Unsigned();
   json::array events = o["events"].as_array();

@@ -16,6 +16,7 @@
 #include <gtest/gtest.h>
 #include <pqxx/pqxx>
 
+#include "harness/shared_stack.h"
 #include "harness/stack.h"
 #include "trace/common/ed25519.h"
 #include "trace/common/encoding.h"
@@ -26,26 +27,7 @@
 namespace trace::admin {
 namespace {
 
-testing::Stack* g_stack = nullptr;
-
-class StackEnvironment : public ::testing::Environment {
- public:
-  void SetUp() override {
-    auto stack = testing::Stack::Start({.postgres = true, .mosquitto = true});
-    ASSERT_TRUE(stack.has_value()) << stack.error();
-    stack_ = std::move(*stack);
-    g_stack = stack_.get();
-  }
-  void TearDown() override {
-    g_stack = nullptr;
-    stack_.reset();
-  }
-
- private:
-  std::unique_ptr<testing::Stack> stack_;
-};
-
-const ::testing::Environment* const kEnv = ::testing::AddGlobalTestEnvironment(new StackEnvironment);
+testing::SharedStack* const g_env = testing::RegisterSharedStack({.postgres = true, .mosquitto = true});
 
 struct Json {
   int exit_code;
@@ -57,7 +39,7 @@ struct Json {
 Json Admin(std::vector<std::string> args) {
   args.insert(args.begin(), "trace-admin");
   args.push_back("--json");
-  auto r = g_stack->Run(args);
+  auto r = g_env->stack().Run(args);
   boost::system::error_code ec;
   boost::json::value v = boost::json::parse(r.out, ec);
   EXPECT_FALSE(ec) << "not one JSON object: " << r.out << r.err;
@@ -70,23 +52,16 @@ std::string Str(const boost::json::object& o, const char* key) {
   return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
 }
 
-std::string DbUrl() { return g_stack->Env("TRACE_DB_URL"); }
+std::string DbUrl() { return g_env->stack().Env("TRACE_DB_URL"); }
 
 // A fresh, empty database next to the stack's one.
-std::string NewDatabase(const std::string& name) {
-  pqxx::connection conn(DbUrl());
-  pqxx::nontransaction n(conn);
-  n.exec("DROP DATABASE IF EXISTS " + name);
-  n.exec("CREATE DATABASE " + name);
-  std::string url = DbUrl();
-  return url.substr(0, url.rfind('/') + 1) + name;
-}
+std::string NewDatabase(const std::string& name) { return testing::CreateDatabase(g_env->stack(), name); }
 
 std::string NewPublicKey() { return Base64UrlEncode(Ed25519PrivateKey::Generate().public_key()); }
 
 // Runs mosquitto_pub as the device: 0 when the broker took the message.
 int MosquittoPub(const std::string& user, const std::string& password, const std::string& topic) {
-  std::string url = g_stack->Env("TRACE_MQTT_URL");  // tcp://127.0.0.1:PORT
+  std::string url = g_env->stack().Env("TRACE_MQTT_URL");  // tcp://127.0.0.1:PORT
   std::string port = url.substr(url.rfind(':') + 1);
   pid_t pid = ::fork();
   if (pid == 0) {
@@ -131,7 +106,7 @@ TEST(AdminMigrate, SecondRunAppliesNothing) {
 
 TEST(AdminMigrate, ChangedAppliedFileIsRefused) {
   std::string url = NewDatabase("admin_migrate_tampered");
-  std::filesystem::path copy = std::filesystem::path(g_stack->dir()) / "migrations-copy";
+  std::filesystem::path copy = std::filesystem::path(g_env->stack().dir()) / "migrations-copy";
   std::filesystem::remove_all(copy);
   std::filesystem::copy(std::string(std::getenv("TRACE_SOURCE_DIR")) + "/schemas/migrations", copy);
   ASSERT_EQ(Admin({"migrate", "--db-url", url, "--migrations-dir", copy.string()}).exit_code, 0);
@@ -256,7 +231,7 @@ TEST(AdminDevice, BadInputGivesClearErrors) {
 }
 
 TEST(AdminKeys, CreatesPrivateKeyFilesOnceAndPrintsTheKeysDocument) {
-  std::string dir = g_stack->dir() + "/admin-keys";
+  std::string dir = g_env->stack().dir() + "/admin-keys";
   Json first = Admin({"keys", "--keys-dir", dir, "--log-name", "example.test/log"});
   ASSERT_EQ(first.exit_code, 0) << first.err << boost::json::serialize(first.obj);
   EXPECT_EQ(*FileMode(dir + "/log.key"), 0600u);

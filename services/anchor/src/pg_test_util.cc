@@ -7,6 +7,7 @@
 
 #include "trace/common/checkpoint.h"
 #include "trace/common/merkle.h"
+#include "harness/shared_stack.h"
 #include "trace/common/pg_log.h"
 
 namespace trace::anchor::test {
@@ -46,14 +47,7 @@ testing::Stack& TheStack() { return *g_stack; }
 const PlatformKeys& Keys() { return *g_keys; }
 
 std::string NewDatabase(const std::string& name) {
-  std::string base = g_stack->Env("TRACE_DB_URL");
-  {
-    pqxx::connection conn(base);
-    pqxx::nontransaction n(conn);
-    n.exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
-    n.exec("CREATE DATABASE " + name);
-  }
-  std::string url = base.substr(0, base.rfind('/') + 1) + name;
+  const std::string url = testing::CreateDatabase(*g_stack, name);
   auto r = g_stack->Run({"trace-admin", "migrate", "--db-url", url});
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   r = g_stack->Run({"trace-admin", "keys", "--db-url", url});

@@ -23,6 +23,7 @@
 #include "clock.h"
 #include "device_directory.h"
 #include "event_submitter.h"
+#include "harness/shared_stack.h"
 #include "harness/stack.h"
 #include "manual_events.h"
 #include "org_signer.h"
@@ -38,37 +39,11 @@ namespace {
 namespace json = boost::json;
 namespace fs = std::filesystem;
 
-testing::Stack* g_stack = nullptr;
-
-class StackEnvironment : public ::testing::Environment {
- public:
-  void SetUp() override {
-    auto stack = testing::Stack::Start({.postgres = true});
-    ASSERT_TRUE(stack.has_value()) << stack.error();
-    stack_ = std::move(*stack);
-    g_stack = stack_.get();
-  }
-  void TearDown() override {
-    g_stack = nullptr;
-    stack_.reset();
-  }
-
- private:
-  std::unique_ptr<testing::Stack> stack_;
-};
-
-const ::testing::Environment* const kEnv = ::testing::AddGlobalTestEnvironment(new StackEnvironment);
+testing::SharedStack* const g_env = testing::RegisterSharedStack({.postgres = true});
 
 // A fresh database with every migration of schemas/migrations applied in order.
 std::string NewDatabase(const std::string& name) {
-  std::string base = g_stack->Env("TRACE_DB_URL");
-  {
-    pqxx::connection conn(base);
-    pqxx::nontransaction n(conn);
-    n.exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
-    n.exec("CREATE DATABASE " + name);
-  }
-  std::string url = base.substr(0, base.rfind('/') + 1) + name;
+  const std::string url = testing::CreateDatabase(g_env->stack(), name);
   std::vector<fs::path> files;
   for (const auto& e : fs::directory_iterator(fs::path(testing::SourceDir()) / "schemas" / "migrations")) {
     if (e.path().extension() == ".sql") files.push_back(e.path());
@@ -94,7 +69,7 @@ void CreateOrg(const std::string& url, const std::string& org) {
 }
 
 std::string NewKeysDir(const std::string& name) {
-  std::string dir = g_stack->dir() + "/test-keys-" + name;
+  std::string dir = g_env->stack().dir() + "/test-keys-" + name;
   fs::create_directories(dir);
   return dir;
 }

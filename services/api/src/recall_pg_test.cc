@@ -26,6 +26,7 @@
 #include <pqxx/pqxx>
 
 #include "checker.h"
+#include "harness/shared_stack.h"
 #include "harness/stack.h"
 #include "pg_device_directory.h"
 #include "pg_envelope_store.h"
@@ -134,27 +135,9 @@ object Aggregate(const char* action, const std::string& time, const std::string&
 // ---------------------------------------------------------------------------
 // The stack, one per test executable, and the gateway's checker and store over it.
 
-testing::Stack* g_stack = nullptr;
+testing::SharedStack* const g_env = testing::RegisterSharedStack({.postgres = true});
 
-class StackEnvironment : public ::testing::Environment {
- public:
-  void SetUp() override {
-    auto stack = testing::Stack::Start({.postgres = true});
-    ASSERT_TRUE(stack.has_value()) << stack.error();
-    stack_ = std::move(*stack);
-    g_stack = stack_.get();
-  }
-  void TearDown() override {
-    g_stack = nullptr;
-    stack_.reset();
-  }
-
- private:
-  std::unique_ptr<testing::Stack> stack_;
-};
-const ::testing::Environment* const kEnv = ::testing::AddGlobalTestEnvironment(new StackEnvironment);
-
-std::string DbUrl() { return g_stack->Env("TRACE_DB_URL"); }
+std::string DbUrl() { return g_env->stack().Env("TRACE_DB_URL"); }
 
 // Organizations with one device each, signing and storing envelopes through the gateway's code.
 class Recorder {

@@ -86,6 +86,10 @@ TEST(AdminCli, BadIdsAreRefusedBeforeAnyConnection) {
   EXPECT_EQ(dev.code, 2);
   EXPECT_NE(std::string(Json(dev)["error"].as_string()).find("device id"), std::string::npos);
 
+  Outcome reserved = RunAdmin({"--json", "device", "register", "acme", "dashboard", "--public-key", kKey});
+  EXPECT_EQ(reserved.code, 2);
+  EXPECT_NE(std::string(Json(reserved)["error"].as_string()).find("reserved"), std::string::npos);
+
   Outcome rev = RunAdmin({"--json", "device", "revoke", "-acme", "d1"});
   EXPECT_EQ(rev.code, 2);
   EXPECT_EQ(Json(rev)["code"].as_string(), "INVALID_ARGUMENT");

@@ -99,6 +99,10 @@ Result<boost::json::object> DeviceRegisterCommand(const std::string& db_url, con
                                                   const std::string& public_key_b64url) {
   if (Status s = ValidateOrgId(org); !s.ok()) return Fail(s);
   if (Status s = ValidateDeviceId(device); !s.ok()) return Fail(s);
+  // The organization's server-side signer (trace-api org_signer.h) has this id and no broker login.
+  if (device == "dashboard") {
+    return Fail(InvalidArgument("DEVICE: \"dashboard\" is reserved for events signed on the server"));
+  }
   auto public_key = DecodeDevicePublicKey(public_key_b64url);
   if (!public_key) return Fail(public_key.error());
   if (Status s = RequireDb(db_url); !s.ok()) return Fail(s);

@@ -166,9 +166,6 @@ void ProducerApi::Guarded(const HttpRequest& req, Reply reply, Permission permis
 
 Result<json::object> ProducerApi::RegisterDevice(const Principal& who, const std::string& device,
                                                  const std::string& public_key, const std::string& name) {
-  if (device == "dashboard") {
-    return Fail(InvalidArgument("device: \"dashboard\" is reserved for events signed on the server"));
-  }
   if (name.size() > 200) return Fail(InvalidArgument("name: at most 200 characters"));
   auto out = admin::DeviceRegisterCommand(options_.db_url, options_.broker, who.org, device, public_key);
   if (!out) return out;

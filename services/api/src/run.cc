@@ -167,11 +167,11 @@ int Run(int argc, char** argv, const sigset_t& stop_signals) {
                                          static_cast<size_t>(ints["db-queue"]));
     options.read_pool = read_pool.get();
   }
-  // The watcher reads the primary: a render on a lagging replica carries the replica's older
-  // stamp, so it is never taken for the newest (document_cache.h).
+  // The watcher reads the database the documents are rendered from (the replica when there is
+  // one), so every stamp it adopts describes the same data the renders see.
   std::unique_ptr<StampWatcher> watcher;
   if (*cache_mb > 0) {
-    watcher = std::make_unique<StampWatcher>(flags.Get("db-url"), documents,
+    watcher = std::make_unique<StampWatcher>(read_pool ? flags.Get("read-db-url") : flags.Get("db-url"), documents,
                                              std::chrono::milliseconds(ints["document-stamp-ms"]));
     options.documents = &documents;
     metrics.AddSource([&documents] { return DocumentCacheMetrics(documents.stats()); });

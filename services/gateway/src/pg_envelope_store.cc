@@ -299,7 +299,7 @@ std::vector<Decision> Store(pqxx::connection& conn, std::span<const CheckedMessa
       seqs.Add(std::to_string(seq));
     }
     tx.exec_params(
-        "UPDATE devices d SET last_seq = GREATEST(d.last_seq, u.seq), last_seen_at = now() "
+        "UPDATE devices d SET last_seq = greatest(d.last_seq, u.seq), last_seen_at = now() "
         "FROM unnest($1::text[], $2::text[], $3::bigint[]) AS u(org, device, seq) "
         "WHERE d.org = u.org AND d.device = u.device",
         orgs.Finish(), devs.Finish(), seqs.Finish());

@@ -393,19 +393,9 @@ EOF
       sleep 0.1
     done
   fi
-  # As root, setpriv execs the server under the PostgreSQL account without forking, so the
-  # recorded PID is the postmaster itself.
-  local as=() port offset attempt
-  [[ -z $pg_user ]] || as=(setpriv --reuid="$pg_user" --regid="$(id -g "$pg_user")" --init-groups --)
-  for attempt in 1 2 3 4; do
-    ((attempt < 4)) || die "postgres: no free port after 3 tries"
-    port=$(pick_port postgres)
-    log "postgres on 127.0.0.1:$port"
-    offset=$(log_size "$logfile")
-    spawn postgres "$logfile" "${as[@]}" "$pg_bin/postgres" -D "$data" -p "$port"
-    wait_ready postgres "$logfile" "$offset" \
-      "$pg_bin/pg_isready" -q -h 127.0.0.1 -p "$port" -U postgres -d postgres && break
-  done
+  local port
+  serve_postgres postgres "$data" "$logfile"
+  port=$served_port
   local psql=("$pg_bin/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$port" -U postgres -d postgres)
   if [[ -z $("${psql[@]}" -tAc "select 1 from pg_roles where rolname = 'trace'") ]]; then
     "${psql[@]}" -c "create role trace login createdb" >>"$logfile" 2>&1 || die "create role failed"
@@ -414,6 +404,26 @@ EOF
     "${psql[@]}" -c "create database trace owner trace" >>"$logfile" 2>&1 || die "create database failed"
   fi
   env_lines+=("export TRACE_DB_URL=postgresql://trace@127.0.0.1:$port/trace")
+}
+
+# Starts a PostgreSQL server NAME (postgres or replica) on data folder DATA, logging to LOGFILE,
+# on a free loopback port (another one if the port was taken meanwhile), and waits until it
+# answers; sets served_port. As root, setpriv execs the server under the PostgreSQL account
+# without forking, so the recorded PID is the postmaster itself.
+served_port=""
+serve_postgres() {
+  local name=$1 data=$2 logfile=$3 as=() port offset attempt
+  [[ -z $pg_user ]] || as=(setpriv --reuid="$pg_user" --regid="$(id -g "$pg_user")" --init-groups --)
+  for attempt in 1 2 3 4; do
+    ((attempt < 4)) || die "$name: no free port after 3 tries"
+    port=$(pick_port "$name")
+    log "$name on 127.0.0.1:$port"
+    offset=$(log_size "$logfile")
+    spawn "$name" "$logfile" "${as[@]}" "$pg_bin/postgres" -D "$data" -p "$port"
+    wait_ready "$name" "$logfile" "$offset" \
+      "$pg_bin/pg_isready" -q -h 127.0.0.1 -p "$port" -U postgres -d postgres && break
+  done
+  served_port=$port
 }
 
 # A hot standby of the primary, made once with pg_basebackup -R (which writes primary_conninfo and
@@ -448,17 +458,9 @@ hot_standby = on
 hot_standby_feedback = on
 EOF
   fi
-  local as=() port offset attempt
-  [[ -z $pg_user ]] || as=(setpriv --reuid="$pg_user" --regid="$(id -g "$pg_user")" --init-groups --)
-  for attempt in 1 2 3 4; do
-    ((attempt < 4)) || die "replica: no free port after 3 tries"
-    port=$(pick_port replica)
-    log "replica on 127.0.0.1:$port (primary 127.0.0.1:$primary)"
-    offset=$(log_size "$logfile")
-    spawn replica "$logfile" "${as[@]}" "$pg_bin/postgres" -D "$data" -p "$port"
-    wait_ready replica "$logfile" "$offset" \
-      "$pg_bin/pg_isready" -q -h 127.0.0.1 -p "$port" -U postgres -d postgres && break
-  done
+  local port
+  serve_postgres replica "$data" "$logfile"
+  port=$served_port
   env_lines+=(
     "export TRACE_REPLICA_DB_URL=postgresql://trace@127.0.0.1:$port/trace"
     "export TRACE_API_READ_DB_URL=postgresql://trace@127.0.0.1:$port/trace"

@@ -118,35 +118,13 @@ class ServiceProcess {
     log_offset_ = ReadFile(log_).size();
     std::vector<std::string> argv = {exe_};
     argv.insert(argv.end(), args_.begin(), args_.end());
-    std::vector<std::string> envs;
-    for (char** e = environ; *e; ++e) {
-      std::string_view entry(*e);
-      if (!stack_env.contains(std::string(entry.substr(0, entry.find('='))))) envs.emplace_back(entry);
-    }
-    for (const auto& [k, v] : stack_env) envs.push_back(k + "=" + v);
-    std::vector<char*> c_argv, c_env;
-    for (auto& a : argv) c_argv.push_back(a.data());
-    c_argv.push_back(nullptr);
-    for (auto& e : envs) c_env.push_back(e.data());
-    c_env.push_back(nullptr);
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_addopen(&actions, 1, log_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     posix_spawn_file_actions_adddup2(&actions, 1, 2);
-    posix_spawnattr_t attr;
-    posix_spawnattr_init(&attr);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-    posix_spawnattr_setpgroup(&attr, 0);
-    sigset_t empty, defaults;
-    sigemptyset(&empty);
-    posix_spawnattr_setsigmask(&attr, &empty);
-    sigemptyset(&defaults);
-    for (int sig : {SIGPIPE, SIGINT, SIGTERM, SIGCHLD, SIGHUP}) sigaddset(&defaults, sig);
-    posix_spawnattr_setsigdefault(&attr, &defaults);
-    int rc = posix_spawn(&pid_, exe_.c_str(), &actions, &attr, c_argv.data(), c_env.data());
+    int rc = testing::SpawnInOwnGroup(&pid_, argv, testing::EnvironmentWith(stack_env), &actions);
     posix_spawn_file_actions_destroy(&actions);
-    posix_spawnattr_destroy(&attr);
     if (rc != 0) {
       pid_ = -1;
       *error = name_ + ": cannot start " + exe_ + ": " + std::strerror(rc);

@@ -72,26 +72,45 @@ std::string SourceDir() {
   return dir.empty() ? std::string(TRACE_HARNESS_SOURCE_DIR) : dir;
 }
 
+std::vector<std::string> EnvironmentWith(const std::map<std::string, std::string>& extra) {
+  std::vector<std::string> out;
+  for (char** e = environ; *e; ++e) {
+    std::string_view entry(*e);
+    if (!extra.contains(std::string(entry.substr(0, entry.find('='))))) out.emplace_back(entry);
+  }
+  for (const auto& [name, value] : extra) out.push_back(name + "=" + value);
+  return out;
+}
+
+int SpawnInOwnGroup(pid_t* pid, const std::vector<std::string>& argv, const std::vector<std::string>& env,
+                    const posix_spawn_file_actions_t* actions) {
+  std::vector<char*> c_argv, c_env;
+  for (const auto& a : argv) c_argv.push_back(const_cast<char*>(a.c_str()));
+  c_argv.push_back(nullptr);
+  for (const auto& e : env) c_env.push_back(const_cast<char*>(e.c_str()));
+  c_env.push_back(nullptr);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  posix_spawnattr_setpgroup(&attr, 0);
+  sigset_t empty, defaults;
+  sigemptyset(&empty);
+  posix_spawnattr_setsigmask(&attr, &empty);
+  sigemptyset(&defaults);
+  for (int sig : {SIGPIPE, SIGINT, SIGTERM, SIGCHLD, SIGHUP}) sigaddset(&defaults, sig);
+  posix_spawnattr_setsigdefault(&attr, &defaults);
+  int rc = ::posix_spawnp(pid, c_argv[0], actions, &attr, c_argv.data(), c_env.data());
+  posix_spawnattr_destroy(&attr);
+  return rc;
+}
+
 Stack::RunResult RunProgram(const std::vector<std::string>& argv,
                             const std::map<std::string, std::string>& extra_env, int timeout_seconds) {
   if (argv.empty()) return {-1, "", "RunProgram: empty argv"};
   std::vector<std::string> args = argv;
   args[0] = Resolve(argv[0]);
-  std::vector<char*> c_argv;
-  for (auto& a : args) c_argv.push_back(a.data());
-  c_argv.push_back(nullptr);
 
-  std::vector<std::string> env_strings;
-  for (char** e = environ; *e; ++e) {
-    std::string_view entry(*e);
-    auto eq = entry.find('=');
-    std::string name(entry.substr(0, eq));
-    if (!extra_env.contains(name)) env_strings.emplace_back(entry);
-  }
-  for (const auto& [name, value] : extra_env) env_strings.push_back(name + "=" + value);
-  std::vector<char*> c_env;
-  for (auto& e : env_strings) c_env.push_back(e.data());
-  c_env.push_back(nullptr);
+  const std::vector<std::string> env = EnvironmentWith(extra_env);
 
   int out_pipe[2], err_pipe[2];
   if (::pipe2(out_pipe, O_CLOEXEC) != 0) return {-1, "", std::string("pipe: ") + std::strerror(errno)};
@@ -105,22 +124,10 @@ Stack::RunResult RunProgram(const std::vector<std::string>& argv,
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_adddup2(&actions, out_pipe[1], 1);
   posix_spawn_file_actions_adddup2(&actions, err_pipe[1], 2);
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
   // Its own process group, so a timeout kills the program and its children together.
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  posix_spawnattr_setpgroup(&attr, 0);
-  sigset_t empty, defaults;
-  sigemptyset(&empty);
-  posix_spawnattr_setsigmask(&attr, &empty);
-  sigemptyset(&defaults);
-  for (int sig : {SIGPIPE, SIGINT, SIGTERM, SIGCHLD, SIGHUP}) sigaddset(&defaults, sig);
-  posix_spawnattr_setsigdefault(&attr, &defaults);
-
   pid_t pid = -1;
-  int rc = ::posix_spawnp(&pid, c_argv[0], &actions, &attr, c_argv.data(), c_env.data());
+  int rc = SpawnInOwnGroup(&pid, args, env, &actions);
   posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
   ::close(out_pipe[1]);
   ::close(err_pipe[1]);
   if (rc != 0) {

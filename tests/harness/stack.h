@@ -12,6 +12,9 @@
 // dir() and Run() are const and safe to call from several threads at once.
 #pragma once
 
+#include <spawn.h>
+#include <sys/types.h>
+
 #include <map>
 #include <memory>
 #include <string>
@@ -66,6 +69,17 @@ class Stack {
 // tests that need a program without a stack. argv[0] is resolved like Stack::Run.
 Stack::RunResult RunProgram(const std::vector<std::string>& argv,
                             const std::map<std::string, std::string>& extra_env, int timeout_seconds = 300);
+
+// This process's environment with `extra` added (replacing entries of the same name), as
+// NAME=VALUE strings.
+std::vector<std::string> EnvironmentWith(const std::map<std::string, std::string>& extra);
+
+// Starts argv (argv[0] looked up in PATH unless it has a slash) with environment `env` in a
+// process group of its own, so that killing -pid takes its children too, with an empty signal
+// mask and default signal dispositions (what a program started from a shell gets); `actions`
+// sets up its file descriptors. Returns posix_spawnp's error number, 0 when it started.
+int SpawnInOwnGroup(pid_t* pid, const std::vector<std::string>& argv, const std::vector<std::string>& env,
+                    const posix_spawn_file_actions_t* actions);
 
 // The repository root (TRACE_SOURCE_DIR, else the one this was built from).
 std::string SourceDir();

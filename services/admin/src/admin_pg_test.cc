@@ -119,6 +119,93 @@ TEST(AdminMigrate, ChangedAppliedFileIsRefused) {
       << Str(tampered.obj, "error");
 }
 
+// Migration 0006 partitions envelopes, events and event_keys by month: rows stored
+// before it move into their months' partitions byte for byte, with their stored_no,
+// and the log's leaves still name them.
+TEST(AdminMigrate, PartitioningMovesStoredRows) {
+  std::string url = NewDatabase("admin_migrate_partitions");
+  std::filesystem::path copy = std::filesystem::path(g_env->stack().dir()) / "migrations-before-0006";
+  std::filesystem::remove_all(copy);
+  std::filesystem::create_directories(copy);
+  const std::filesystem::path source = std::string(std::getenv("TRACE_SOURCE_DIR")) + "/schemas/migrations";
+  for (const auto& f : std::filesystem::directory_iterator(source)) {
+    if (f.path().filename().string() < "0006") std::filesystem::copy(f.path(), copy / f.path().filename());
+  }
+  ASSERT_EQ(Admin({"migrate", "--db-url", url, "--migrations-dir", copy.string()}).exit_code, 0);
+  {
+    pqxx::connection conn(url);
+    pqxx::work w(conn);
+    w.exec("INSERT INTO organizations (id, name) VALUES ('old-farm', 'Old Farm')");
+    w.exec_params("INSERT INTO devices (org, device, public_key, mqtt_username) VALUES ('old-farm', 'd1', $1, "
+                  "'old-farm/d1')",
+                  pqxx::binarystring(Ed25519PrivateKey::Generate().public_key()));
+    for (int seq : {1, 2}) {
+      const std::string canonical = "envelope " + std::to_string(seq);
+      const char* received = seq == 1 ? "'2026-10-15T08:00:00Z'" : "now()";
+      w.exec_params(std::string("INSERT INTO envelopes (id, org, device, seq, canonical, sent_at, source, event_count, "
+                                "received_at) VALUES (sha256($1::bytea), 'old-farm', 'd1', $2, $1::bytea, now(), "
+                                "'mqtt', 1, ") + received + ")",
+                    pqxx::binarystring(canonical), seq);
+      w.exec_params(
+          "INSERT INTO events (envelope_id, idx, org, event_type, action, event_time, event_time_zone_offset, body) "
+          "VALUES (sha256($1::bytea), 0, 'old-farm', 'ObjectEvent', 'OBSERVE', now(), '+00:00', '{}')",
+          pqxx::binarystring(canonical));
+      w.exec_params("INSERT INTO event_keys (envelope_id, idx, kind, value) VALUES (sha256($1::bytea), 0, 'epc', "
+                    "'urn:epc:id:sgtin:4012345.011111.' || $2)",
+                    pqxx::binarystring(canonical), seq);
+    }
+    w.exec("INSERT INTO log_leaves (leaf_index, envelope_id) SELECT 0, id FROM envelopes WHERE seq = 1");
+    w.commit();
+  }
+  auto before = [&](const std::string& sql) {
+    pqxx::connection conn(url);
+    pqxx::read_transaction r(conn);
+    std::vector<std::string> rows;
+    for (const auto& row : r.exec(sql)) {
+      std::string line;
+      for (const auto& f : row) line += std::string(f.is_null() ? "NULL" : f.c_str()) + "|";
+      rows.push_back(line);
+    }
+    return rows;
+  };
+  const std::string envelopes_sql =
+      "SELECT encode(id, 'hex'), seq, stored_no, md5(canonical), received_at FROM envelopes ORDER BY seq";
+  const std::string events_sql =
+      "SELECT encode(v.envelope_id, 'hex'), k.value FROM events v JOIN event_keys k USING (envelope_id, idx) "
+      "ORDER BY 2";
+  const auto envelopes = before(envelopes_sql);
+  const auto events = before(events_sql);
+  ASSERT_EQ(envelopes.size(), 2u);
+
+  std::filesystem::copy(source / "0006_partitions.sql", copy / "0006_partitions.sql");
+  Json migrated = Admin({"migrate", "--db-url", url, "--migrations-dir", copy.string()});
+  ASSERT_EQ(migrated.exit_code, 0) << migrated.err;
+  ASSERT_EQ(migrated.obj.at("applied").as_array().size(), 1u);
+  EXPECT_EQ(migrated.obj.at("applied").as_array()[0].as_string(), "0006_partitions.sql");
+
+  EXPECT_EQ(before(envelopes_sql), envelopes);
+  EXPECT_EQ(before(events_sql), events);
+  EXPECT_EQ(before("SELECT e.tableoid::regclass, v.tableoid::regclass, k.tableoid::regclass FROM envelopes e "
+                   "JOIN events v ON v.envelope_id = e.id AND v.received_at = e.received_at "
+                   "JOIN event_keys k ON k.envelope_id = v.envelope_id AND k.received_at = v.received_at "
+                   "WHERE e.seq = 1"),
+            std::vector<std::string>{"envelopes_2026_10|events_2026_10|event_keys_2026_10|"});
+  EXPECT_EQ(before("SELECT relkind FROM pg_class WHERE relname IN ('envelopes', 'events', 'event_keys')"),
+            (std::vector<std::string>{"p|", "p|", "p|"}));
+  EXPECT_EQ(before("SELECT count(*) FROM envelope_ids i JOIN envelopes e USING (id, org, device, seq, received_at)"),
+            std::vector<std::string>{"2|"});
+  EXPECT_EQ(before("SELECT leaf_index, encode(envelope_id, 'hex') FROM log_leaves"),
+            std::vector<std::string>{"0|" + envelopes[0].substr(0, 64) + "|"});
+  // The identity sequence continues after the moved rows.
+  pqxx::connection conn(url);
+  pqxx::work w(conn);
+  auto next = w.exec1(
+      "INSERT INTO envelopes (id, org, device, seq, canonical, sent_at, source, event_count) "
+      "VALUES (sha256('envelope 3'::bytea), 'old-farm', 'd1', 3, 'envelope 3'::bytea, now(), 'mqtt', 1) "
+      "RETURNING stored_no");
+  EXPECT_EQ(next[0].as<int>(), 3);
+}
+
 TEST(AdminOrg, TokenIsStoredHashedAndShownOnce) {
   Json created = Admin({"org", "create", "token-farm", "--name", "Token Farm"});
   ASSERT_EQ(created.exit_code, 0) << created.err;

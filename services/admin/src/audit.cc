@@ -211,6 +211,18 @@ class Audit {
              "(SELECT 1 FROM envelopes e WHERE e.id = k.envelope_id) ORDER BY 1, 2, 3 LIMIT 100")) {
       Problem(o[0].as<std::string>(), o[1].as<std::string>() + "/" + o[2].as<std::string>(), "no such envelope");
     }
+    // envelope_ids (migration 0006) holds every envelope's identity once, for the
+    // uniqueness the partitioned envelopes cannot enforce across months.
+    for (const auto& o : tx.exec(
+             "SELECT encode(coalesce(i.id, e.id), 'hex'), CASE WHEN i.id IS NULL THEN 'the envelope has no row here' "
+             "WHEN e.id IS NULL THEN 'no such envelope' "
+             "ELSE 'org, device, seq or received_at differs from the envelope''s' END "
+             "FROM envelope_ids i FULL JOIN envelopes e ON e.id = i.id "
+             "WHERE i.id IS NULL OR e.id IS NULL "
+             "OR (i.org, i.device, i.seq, i.received_at) IS DISTINCT FROM (e.org, e.device, e.seq, e.received_at) "
+             "ORDER BY 1 LIMIT 100")) {
+      Problem("envelope_ids", o[0].as<std::string>(), o[1].as<std::string>());
+    }
     return OkStatus();
   }
 

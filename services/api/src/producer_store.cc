@@ -291,7 +291,7 @@ Result<json::object> GetLot(pqxx::transaction_base& tx, const std::string& org, 
            "  en.org, en.device, en.source, lf.leaf_index, ev.biz_location "
            "FROM (SELECT DISTINCT envelope_id, idx FROM event_keys WHERE gtin = $1 AND lot = $2) k "
            "JOIN events ev ON ev.envelope_id = k.envelope_id AND ev.idx = k.idx "
-           "JOIN envelopes en ON en.id = ev.envelope_id "
+           "JOIN envelopes en ON en.id = ev.envelope_id AND en.received_at = ev.received_at "
            "LEFT JOIN log_leaves lf ON lf.envelope_id = ev.envelope_id "
            "ORDER BY ev.event_time, en.stored_no, ev.idx LIMIT 2000",
            *gtin, lot)) {
@@ -316,7 +316,7 @@ Result<std::string> OwnedLot(pqxx::transaction_base& tx, const std::string& org,
   pqxx::result r = tx.exec_params(
       "SELECT coalesce(p.name, ''), "
       "  CASE WHEN l.org IS NOT NULL THEN l.org = $3 "
-      "       ELSE EXISTS (SELECT 1 FROM event_keys k JOIN envelopes e ON e.id = k.envelope_id "
+      "       ELSE EXISTS (SELECT 1 FROM event_keys k JOIN envelopes e ON e.id = k.envelope_id AND e.received_at = k.received_at "
       "                    WHERE k.gtin = $1 AND k.lot = $2 AND (e.org = $3 OR p.org = $3)) END "
       "FROM (SELECT $1::text AS gtin) q LEFT JOIN lots l ON l.gtin = q.gtin AND l.lot = $2 "
       "LEFT JOIN products p ON p.gtin = q.gtin",

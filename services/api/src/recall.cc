@@ -121,7 +121,7 @@ SELECT encode(e.envelope_id, 'hex'), e.idx, e.event_type, e.body->>'eventTime', 
        coalesce(e.body->'sourceList', '[]')::text, coalesce(e.body->'destinationList', '[]')::text
 FROM subjects s
 JOIN events e ON e.envelope_id = s.envelope_id AND e.idx = s.idx
-JOIN envelopes env ON env.id = e.envelope_id
+JOIN envelopes env ON env.id = e.envelope_id AND env.received_at = e.received_at
 WHERE e.event_type IN ('ObjectEvent', 'TransactionEvent')
   AND (regexp_replace(coalesce(e.biz_step, ''), '^(urn:epcglobal:cbv:bizstep:|https?://ref\.gs1\.org/cbv/BizStep-)', '')
          IN ('shipping', 'receiving', 'departing', 'arriving')

@@ -47,7 +47,7 @@ SELECT encode(e.envelope_id, 'hex'), e.idx, e.body::text, env.org, env.device,
        encode(d.public_key, 'hex'), l.leaf_index, e.event_type
 FROM chosen c
 JOIN events e ON e.envelope_id = c.envelope_id AND e.idx = c.idx
-JOIN envelopes env ON env.id = e.envelope_id
+JOIN envelopes env ON env.id = e.envelope_id AND env.received_at = e.received_at
 JOIN devices d ON d.org = env.org AND d.device = env.device
 LEFT JOIN log_leaves l ON l.envelope_id = e.envelope_id
 ORDER BY e.event_time, e.envelope_id, e.idx)";

@@ -1,6 +1,7 @@
 #include "pg_envelope_store.h"
 
 #include <algorithm>
+#include <chrono>
 #include <map>
 #include <optional>
 #include <tuple>
@@ -88,6 +89,11 @@ Result<std::vector<Decision>> StoreTranslated(pqxx::connection& conn, std::span<
       drop_connection = true;
       return Fail(Unavailable("database (" + state + "): " + e.what()));
     }
+    if (state == "23505") {
+      // A unique violation (envelope_ids: the same id or seq stored by a
+      // writer that did not lock the device): deciding again sees that row.
+      return Fail(Unavailable("database (" + state + "): " + e.what()));
+    }
     return Fail(Internal("database (" + state + "): " + e.what()));
   } catch (const std::exception& e) {
     drop_connection = true;
@@ -100,7 +106,28 @@ Result<std::vector<Decision>> StoreTranslated(pqxx::connection& conn, std::span<
 struct PgEnvelopeStore::Impl {
   std::string url;
   std::unique_ptr<pqxx::connection> conn;
+  std::optional<std::chrono::steady_clock::time_point> partitions_checked;
 };
+
+namespace {
+
+constexpr auto kPartitionCheckEvery = std::chrono::hours(1);
+
+// Makes the coming months' partitions of envelopes, events and event_keys
+// (migration 0006). A failure is logged, not returned: rows of a month without
+// a partition go to the DEFAULT one, so storing never depends on it.
+void AddPartitions(pqxx::connection& conn) {
+  try {
+    pqxx::work tx(conn);
+    const int made = tx.exec1("SELECT trace_add_partitions()")[0].as<int>();
+    tx.commit();
+    if (made > 0) log::Info("monthly partitions made", {{"count", made}});
+  } catch (const std::exception& e) {
+    log::Warn("making monthly partitions failed", {{"error", e.what()}});
+  }
+}
+
+}  // namespace
 
 PgEnvelopeStore::PgEnvelopeStore(std::string url) : impl_(std::make_unique<Impl>()) { impl_->url = std::move(url); }
 PgEnvelopeStore::~PgEnvelopeStore() = default;
@@ -114,6 +141,11 @@ Result<std::vector<Decision>> PgEnvelopeStore::StoreBatch(std::span<const Checke
   } catch (const std::exception& e) {
     impl_->conn.reset();
     return Fail(Unavailable(std::string("database: ") + e.what()));
+  }
+  const auto now = std::chrono::steady_clock::now();
+  if (!impl_->partitions_checked || now - *impl_->partitions_checked >= kPartitionCheckEvery) {
+    impl_->partitions_checked = now;
+    AddPartitions(*impl_->conn);
   }
   bool drop = false;
   auto decisions = StoreTranslated(*impl_->conn, batch, drop);
@@ -161,8 +193,9 @@ std::vector<Decision> Store(pqxx::connection& conn, std::span<const CheckedMessa
             DeviceState{row[2].as<std::string>() == "active", row[3].as<uint64_t>()};
       }
       auto found = tx.exec_params(
-          "SELECT org, device, seq, canonical FROM envelopes "
-          "WHERE (org, device, seq) IN (SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[]))",
+          "SELECT i.org, i.device, i.seq, e.canonical FROM envelope_ids i "
+          "JOIN envelopes e ON e.id = i.id AND e.received_at = i.received_at "
+          "WHERE (i.org, i.device, i.seq) IN (SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[]))",
           s_orgs.Finish(), s_devs.Finish(), s_seqs.Finish());
       for (const auto& row : found) {
         stored[{row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<uint64_t>()}] =
@@ -172,8 +205,8 @@ std::vector<Decision> Store(pqxx::connection& conn, std::span<const CheckedMessa
   }
 
   PgArray env_cols[9];
-  PgArray ev_cols[13];
-  PgArray key_cols[10];
+  PgArray ev_cols[14];
+  PgArray key_cols[11];
   PgArray rej_cols[9];
   std::map<DeviceKey, uint64_t> raised;  // devices whose last_seq goes up
   size_t accepted = 0;
@@ -222,7 +255,8 @@ std::vector<Decision> Store(pqxx::connection& conn, std::span<const CheckedMessa
         env_cols[4].AddBytea(e.canonical_bytes);
         env_cols[5].Add(e.sent);
         env_cols[6].Add(std::to_string(e.events.size()));
-        env_cols[7].Add(FormatRfc3339Millis(m.received_at));
+        const std::string received_at = FormatRfc3339Millis(m.received_at);
+        env_cols[7].Add(received_at);
         env_cols[8].Add(SourceName(m.source));
         for (size_t idx = 0; idx < e.events.size(); ++idx) {
           const auto& event = e.events[idx].as_object();
@@ -240,6 +274,7 @@ std::vector<Decision> Store(pqxx::connection& conn, std::span<const CheckedMessa
           ev_cols[10].Add(row.read_point);
           ev_cols[11].Add(row.biz_location);
           ev_cols[12].Add(boost::json::serialize(event));
+          ev_cols[13].Add(received_at);
           for (const EventKeyRow& k : EventKeysFor(event)) {
             key_cols[0].AddBytea(id ? *id : std::string());
             key_cols[1].Add(std::to_string(idx));
@@ -251,6 +286,7 @@ std::vector<Decision> Store(pqxx::connection& conn, std::span<const CheckedMessa
             key_cols[7].Add(k.quantity ? std::optional<std::string>(DoubleText(*k.quantity)) : std::nullopt);
             key_cols[8].Add(k.uom);
             key_cols[9].Add(k.detail);
+            key_cols[10].Add(received_at);
           }
         }
         continue;
@@ -272,25 +308,29 @@ std::vector<Decision> Store(pqxx::connection& conn, std::span<const CheckedMessa
         env_cols[5].Finish(), env_cols[6].Finish(), env_cols[7].Finish(), env_cols[8].Finish());
     if (inserted.size() != accepted) {
       // The device rows are locked, so only a writer that ignores the lock
-      // could get here; retrying the batch decides again with its rows seen.
+      // could get here (as could a unique_violation from envelope_ids, for an
+      // id or seq stored in another month); retrying the batch decides again
+      // with its rows seen.
       throw RetryBatch("envelopes stored concurrently; retrying the batch");
     }
     tx.exec_params(
         "INSERT INTO events (envelope_id, idx, org, event_type, action, biz_step, disposition, event_time, "
-        "event_time_zone_offset, event_id, read_point, biz_location, body) "
+        "event_time_zone_offset, event_id, read_point, biz_location, body, received_at) "
         "SELECT * FROM unnest($1::bytea[], $2::smallint[], $3::text[], $4::text[], $5::text[], $6::text[], "
-        "$7::text[], $8::timestamptz[], $9::text[], $10::text[], $11::text[], $12::text[], $13::jsonb[])",
+        "$7::text[], $8::timestamptz[], $9::text[], $10::text[], $11::text[], $12::text[], $13::jsonb[], "
+        "$14::timestamptz[])",
         ev_cols[0].Finish(), ev_cols[1].Finish(), ev_cols[2].Finish(), ev_cols[3].Finish(), ev_cols[4].Finish(),
         ev_cols[5].Finish(), ev_cols[6].Finish(), ev_cols[7].Finish(), ev_cols[8].Finish(), ev_cols[9].Finish(),
-        ev_cols[10].Finish(), ev_cols[11].Finish(), ev_cols[12].Finish());
+        ev_cols[10].Finish(), ev_cols[11].Finish(), ev_cols[12].Finish(), ev_cols[13].Finish());
     if (key_cols[0].size() > 0) {
       tx.exec_params(
-          "INSERT INTO event_keys (envelope_id, idx, kind, value, gtin, lot, serial, quantity, uom, detail) "
+          "INSERT INTO event_keys (envelope_id, idx, kind, value, gtin, lot, serial, quantity, uom, detail, "
+          "received_at) "
           "SELECT * FROM unnest($1::bytea[], $2::smallint[], $3::text[], $4::text[], $5::text[], $6::text[], "
-          "$7::text[], $8::float8[], $9::text[], $10::text[])",
+          "$7::text[], $8::float8[], $9::text[], $10::text[], $11::timestamptz[])",
           key_cols[0].Finish(), key_cols[1].Finish(), key_cols[2].Finish(), key_cols[3].Finish(),
           key_cols[4].Finish(), key_cols[5].Finish(), key_cols[6].Finish(), key_cols[7].Finish(),
-          key_cols[8].Finish(), key_cols[9].Finish());
+          key_cols[8].Finish(), key_cols[9].Finish(), key_cols[10].Finish());
     }
     PgArray orgs, devs, seqs;
     for (const auto& [dk, seq] : raised) {

@@ -19,6 +19,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <spawn.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -44,6 +45,7 @@
 #include "harness/stack.h"
 #include "trace/common/ed25519.h"
 #include "trace/common/encoding.h"
+#include "trace/common/platform_keys.h"
 
 namespace trace {
 namespace {
@@ -1040,6 +1042,72 @@ TEST_F(MqttTlsTest, PlainMqttIsRefusedOnTheTlsPortAndTlsClientsAuthenticate) {
                                         "-u", "tls-admin", "-P", kAdminPassword, "-t", "x", "-m", "x"},
                                        {}, 20);
   EXPECT_NE(untrusted.exit_code, 0);
+}
+
+// trace-gateway on the production broker's TLS listener, as a gateway on another host runs
+// (deploy/prod/env/gateway.env: ssl://, TRACE_MQTT_CA): both its connections (the shared
+// subscription and the receipt publisher) come up over TLS with the CA; with a CA that did not
+// sign the broker's certificate it never connects. No message flows, so no database is needed.
+TEST_F(MqttTlsTest, GatewayConnectsOverTlsOnlyToATrustedBroker) {
+  const std::string tls = std::to_string(tls_port_);
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"createRole", "gateway"},
+        {"addRoleACL", "gateway", "subscribePattern", "$share/+/trace/v1/+/+/up", "allow"},
+        {"addRoleACL", "gateway", "subscribePattern", "trace/v1/+/+/up", "allow"},
+        {"addRoleACL", "gateway", "publishClientReceive", "trace/v1/+/+/up", "allow"},
+        {"addRoleACL", "gateway", "publishClientSend", "trace/v1/+/+/receipt", "allow"},
+        {"createClient", "gateway", "-p", "gateway-tls-password"},
+        {"addClientRole", "gateway", "gateway"}}) {
+    std::vector<std::string> argv = {"mosquitto_ctrl", "--cafile", dir_ + "/ca.crt", "-h", "localhost", "-p", tls,
+                                     "-u", "tls-admin", "-P", kAdminPassword, "dynsec"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    auto r = testing::RunProgram(argv, {}, 20);
+    ASSERT_EQ(r.exit_code, 0) << args[0] << ": " << r.out << r.err;
+  }
+  ASSERT_TRUE(trace::LoadOrCreatePlatformKeys(dir_ + "/keys", "trace.local/log").has_value());
+
+  // Runs trace-gateway trusting `ca` for up to `wait`; returns its log once it subscribed or the
+  // time is up.
+  auto run_gateway = [&](const std::string& ca, const std::string& name, std::chrono::seconds wait) {
+    const std::string log = dir_ + "/" + name + ".log";
+    const char* bin = getenv("TRACE_BIN_DIR");
+    std::vector<std::string> argv = {std::string(bin ? bin : "build/bin") + "/trace-gateway"};
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_adddup2(&actions, 1, 2);
+    pid_t pid = -1;
+    const int rc = testing::SpawnInOwnGroup(
+        &pid, argv,
+        testing::EnvironmentWith({{"TRACE_MQTT_URL", "ssl://localhost:" + tls},
+                                  {"TRACE_MQTT_CA", ca},
+                                  {"TRACE_MQTT_GATEWAY_USERNAME", "gateway"},
+                                  {"TRACE_MQTT_GATEWAY_PASSWORD", "gateway-tls-password"},
+                                  {"TRACE_GATEWAY_CLIENT_ID", "tls-" + name},
+                                  {"TRACE_KEYS_DIR", dir_ + "/keys"},
+                                  {"TRACE_DB_URL", "postgresql://trace@127.0.0.1:1/unused"}}),
+        &actions);
+    posix_spawn_file_actions_destroy(&actions);
+    EXPECT_EQ(rc, 0);
+    const auto deadline = std::chrono::steady_clock::now() + wait;
+    while (std::chrono::steady_clock::now() < deadline && ReadText(log).find("\"msg\":\"subscribed\"") == std::string::npos) {
+      std::this_thread::sleep_for(100ms);
+    }
+    if (pid > 0) {
+      kill(-pid, SIGKILL);
+      waitpid(pid, nullptr, 0);
+    }
+    return ReadText(log);
+  };
+
+  const std::string trusted = run_gateway(dir_ + "/ca.crt", "gateway-trusted", 30s);
+  EXPECT_NE(trusted.find("\"msg\":\"subscribed\""), std::string::npos) << trusted;
+  EXPECT_EQ(trusted.find("connection failed"), std::string::npos) << trusted;
+
+  const std::string untrusted = run_gateway(dir_ + "/other.crt", "gateway-untrusted", 8s);
+  EXPECT_EQ(untrusted.find("\"msg\":\"subscribed\""), std::string::npos) << untrusted;
+  EXPECT_NE(untrusted.find("mqtt receipt connection failed"), std::string::npos) << untrusted;
 }
 
 // deploy/prod/nginx/trace-api.conf.in (the HTTPS front of trace-api, from the prod branch):

@@ -86,6 +86,7 @@ Result<std::unique_ptr<MqttLink>> MqttLink::ConnectAs(const MqttOptions& options
       .automatic_reconnect(std::chrono::seconds(1), std::chrono::seconds(30));
   if (options.url.starts_with("ssl://") || options.url.starts_with("mqtts://")) {
     auto ssl = mqtt::ssl_options_builder();
+    ssl.enable_server_cert_auth(true).verify(true);  // the chain and the host name
     if (!options.ca_file.empty()) ssl.trust_store(options.ca_file);
     builder.ssl(ssl.finalize());
   }

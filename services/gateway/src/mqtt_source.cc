@@ -3,6 +3,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <thread>
 
@@ -95,6 +96,20 @@ Status MqttSource::Start() {
 
 // The receipt connection: clean start, no subscription. A receipt lost with it
 // is harmless (the envelope is stored; the device's re-send gets `duplicate`).
+namespace {
+
+// TLS options for ssl:// and mqtts:// URLs: the broker's chain must verify
+// against `ca_file` (or the default trust store) and name the host.
+std::optional<mqtt::ssl_options> TlsOptions(const MqttSource::Options& options) {
+  if (!options.url.starts_with("ssl://") && !options.url.starts_with("mqtts://")) return std::nullopt;
+  auto ssl = mqtt::ssl_options_builder();
+  ssl.enable_server_cert_auth(true).verify(true);
+  if (!options.ca_file.empty()) ssl.trust_store(options.ca_file);
+  return ssl.finalize();
+}
+
+}  // namespace
+
 bool MqttSource::Impl::ConnectPublisher() {
   if (pub_client->is_connected()) return true;
   pub_connected = false;
@@ -109,6 +124,7 @@ bool MqttSource::Impl::ConnectPublisher() {
                     .automatic_reconnect(false)
                     .max_inflight(kMaxInflightReceipts)
                     .finalize();
+    if (auto tls = TlsOptions(options)) opts.set_ssl(*tls);
     pub_client->connect(opts)->wait();
     pub_connected = true;
     return true;
@@ -136,6 +152,7 @@ bool MqttSource::Impl::ConnectOnce(bool& first) {
                     .password(options.password)
                     .automatic_reconnect(false)
                     .finalize();
+    if (auto tls = TlsOptions(options)) opts.set_ssl(*tls);
     auto tok = client->connect(opts);
     tok->wait();
     const bool session_present = tok->get_connect_response().is_session_present();

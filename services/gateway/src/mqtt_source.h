@@ -36,7 +36,9 @@ namespace trace::gateway {
 class MqttSource {
  public:
   struct Options {
-    std::string url;        // tcp://host:port
+    std::string url;        // tcp://host:port, or ssl://host:port (mqtts:// too) for TLS
+    std::string ca_file;    // TLS: the CA bundle that must sign the broker's certificate
+                            // (empty: OpenSSL's default trust store); the host name is checked
     std::string client_id;  // stable across restarts
     std::string username, password;
     std::string share_group = "trace-gateways";

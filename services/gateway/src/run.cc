@@ -25,6 +25,7 @@ int Run(int argc, char** argv, const sigset_t& stop_signals) {
   Flags flags("trace-gateway", "consume envelopes over MQTT, check and store them, answer signed receipts");
   flags.Add("db-url", "TRACE_DB_URL", "", "libpq URI of the database");
   flags.Add("mqtt-url", "TRACE_MQTT_URL", "tcp://127.0.0.1:1883", "MQTT broker URL");
+  flags.Add("mqtt-ca", "TRACE_MQTT_CA", "", "CA file for ssl:// broker URLs (empty: the system's trust store)");
   flags.Add("mqtt-username", "TRACE_MQTT_GATEWAY_USERNAME", "gateway", "MQTT user name");
   flags.Add("mqtt-password", "TRACE_MQTT_GATEWAY_PASSWORD", "", "MQTT password");
   flags.Add("client-id", "TRACE_GATEWAY_CLIENT_ID", std::string("trace-gateway-") + host,
@@ -91,6 +92,7 @@ int Run(int argc, char** argv, const sigset_t& stop_signals) {
       },
       metrics);
   MqttSource source({.url = flags.Get("mqtt-url"),
+                     .ca_file = flags.Get("mqtt-ca"),
                      .client_id = flags.Get("client-id"),
                      .username = flags.Get("mqtt-username"),
                      .password = flags.Get("mqtt-password"),

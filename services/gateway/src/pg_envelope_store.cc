@@ -113,7 +113,7 @@ namespace {
 
 constexpr auto kPartitionCheckEvery = std::chrono::hours(1);
 
-// Makes the coming months' partitions of envelopes, events and event_keys
+// Makes the coming months' partitions of envelopes and events
 // (migration 0006). A failure is logged, not returned: rows of a month without
 // a partition go to the DEFAULT one, so storing never depends on it.
 void AddPartitions(pqxx::connection& conn) {

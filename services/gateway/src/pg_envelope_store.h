@@ -22,12 +22,15 @@ class PgEnvelopeStore final : public EnvelopeStore {
   // See EnvelopeStore. The batch takes one transaction: devices of the batch
   // are locked (SELECT ... FOR UPDATE, in a fixed order), so two gateways
   // storing envelopes of the same device serialize and see each other's rows;
-  // stored envelopes with the batch's (org, device, seq) are read and compared
-  // byte for byte (DecideSeq); then envelopes, events, event_keys,
+  // stored envelopes with the batch's (org, device, seq) are read (through
+  // envelope_ids, whatever month they were stored in) and compared byte for
+  // byte (DecideSeq); then envelopes, events, event_keys,
   // rejected_messages go in with one multi-row INSERT per table, and
   // devices.last_seq / last_seen_at are raised. A broken connection, a
-  // serialization failure or a deadlock give Unavailable (retry); any other
-  // database error gives Internal (the batch is not stored).
+  // serialization failure, a deadlock or a unique violation give Unavailable
+  // (retry); any other database error gives Internal (the batch is not
+  // stored). The first batch, and the first after each hour, also makes the
+  // coming months' partitions (trace_add_partitions, migration 0006).
   Result<std::vector<Decision>> StoreBatch(std::span<const CheckedMessage> batch) override;
 
  private:

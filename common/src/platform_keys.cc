@@ -70,6 +70,14 @@ Result<PlatformKeys> LoadPlatformKeys(const std::string& dir, std::string_view l
   return Load(dir, log_name, false);
 }
 
+Result<ReceiptKey> LoadReceiptKey(const std::string& dir) {
+  if (dir.empty()) return Fail(InvalidArgument("keys directory not set (TRACE_KEYS_DIR or --keys-dir)"));
+  bool created = false;
+  auto key = LoadKey(PathIn(dir, kReceiptKeyFile), false, &created);
+  if (!key) return Fail(key.error());
+  return ReceiptKey{*key, ReceiptKeyId(key->public_key())};
+}
+
 Result<PlatformKeys> LoadOrCreatePlatformKeys(const std::string& dir, std::string_view log_name) {
   return Load(dir, log_name, true);
 }

@@ -49,6 +49,24 @@ TEST_F(PlatformKeysTest, CreatesKeysOnceWithPrivateModes) {
   EXPECT_EQ(loaded->receipt_key_id, first->receipt_key_id);
 }
 
+TEST_F(PlatformKeysTest, ReceiptKeyAloneNeedsNoLogKey) {
+  auto made = LoadOrCreatePlatformKeys(dir_, "example.org/log");
+  ASSERT_TRUE(made.has_value()) << made.error();
+  std::filesystem::remove(dir_ + "/log.key");  // a gateway host's keys folder
+  auto receipt = LoadReceiptKey(dir_);
+  ASSERT_TRUE(receipt.has_value()) << receipt.error();
+  EXPECT_EQ(receipt->key.public_key(), made->receipt.public_key());
+  EXPECT_EQ(receipt->id, made->receipt_key_id);
+  EXPECT_FALSE(LoadPlatformKeys(dir_, "example.org/log").has_value());
+
+  std::filesystem::permissions(dir_ + "/receipt.key", std::filesystem::perms::others_read,
+                               std::filesystem::perm_options::add);
+  EXPECT_FALSE(LoadReceiptKey(dir_).has_value());
+  std::filesystem::remove(dir_ + "/receipt.key");
+  EXPECT_EQ(LoadReceiptKey(dir_).error().code(), StatusCode::kNotFound);
+  EXPECT_EQ(LoadReceiptKey("").error().code(), StatusCode::kInvalidArgument);
+}
+
 TEST_F(PlatformKeysTest, LoadWithoutCreateReportsMissingFile) {
   auto keys = LoadPlatformKeys(dir_, "example.org/log");
   ASSERT_FALSE(keys.has_value());

@@ -33,7 +33,6 @@ int Run(int argc, char** argv, const sigset_t& stop_signals) {
   flags.Add("share-group", "TRACE_GATEWAY_SHARE_GROUP", "trace-gateways", "shared subscription group");
   flags.Add("session-expiry", "TRACE_GATEWAY_SESSION_EXPIRY", "86400", "MQTT session expiry, seconds");
   flags.Add("keys-dir", "TRACE_KEYS_DIR", "", "directory of receipt.key (trace-admin keys)");
-  flags.Add("log-name", "TRACE_LOG_NAME", std::string(kDefaultLogName), "the log's name");
   flags.Add("workers", "TRACE_GATEWAY_WORKERS", "2", "signature-check threads");
   flags.Add("batch-size", "TRACE_GATEWAY_BATCH_SIZE", "256", "messages per database transaction, at most");
   flags.Add("batch-ms", "TRACE_GATEWAY_BATCH_MS", "20", "longest wait to fill a batch, milliseconds");
@@ -68,7 +67,8 @@ int Run(int argc, char** argv, const sigset_t& stop_signals) {
     std::cerr << "--db-url (TRACE_DB_URL) and --keys-dir (TRACE_KEYS_DIR) are required\n";
     return 2;
   }
-  auto keys = LoadPlatformKeys(flags.Get("keys-dir"), flags.Get("log-name"));
+  // The receipt key only: a gateway host has no use for log.key (docs/security.md).
+  auto keys = LoadReceiptKey(flags.Get("keys-dir"));
   if (!keys) {
     log::Error("cannot load the receipt key (run `trace-admin keys`)", {{"error", keys.error().ToString()}});
     return 1;
@@ -86,7 +86,7 @@ int Run(int argc, char** argv, const sigset_t& stop_signals) {
        .batch_size = static_cast<size_t>(std::max<int64_t>(1, ints[1])),
        .batch_time = std::chrono::milliseconds(ints[2]),
        .queue_capacity = static_cast<size_t>(std::max<int64_t>(1, ints[3]))},
-      checker, store, keys->receipt, keys->receipt_key_id,
+      checker, store, keys->key, keys->id,
       [&source_ptr](const std::string& topic, const std::string& payload) {
         return source_ptr->Publish(topic, payload);
       },
@@ -131,7 +131,7 @@ int Run(int argc, char** argv, const sigset_t& stop_signals) {
   log::Info("trace-gateway started", {{"http_port", *port},
                                       {"mqtt_url", flags.Get("mqtt-url")},
                                       {"client_id", flags.Get("client-id")},
-                                      {"receipt_key", keys->receipt_key_id},
+                                      {"receipt_key", keys->id},
                                       {"workers", ints[0]}});
 
   int sig = 0;

@@ -55,6 +55,14 @@ std::string LogKeyId(std::string_view public_key);
 // `log_name` must be non-empty. Thread-safe (touches only the files).
 Result<PlatformKeys> LoadPlatformKeys(const std::string& dir, std::string_view log_name);
 
+// The receipt key alone, what trace-gateway signs with: a gateway host needs
+// DIR/receipt.key and never log.key. Same errors as LoadPlatformKeys.
+struct ReceiptKey {
+  Ed25519PrivateKey key;
+  std::string id;  // ReceiptKeyId(key.public_key())
+};
+Result<ReceiptKey> LoadReceiptKey(const std::string& dir);
+
 // Like LoadPlatformKeys, but first creates what is missing: the directory
 // (0700) and each missing key file (a fresh key, mode 0600, written
 // atomically). Existing keys are never replaced. Two processes creating the

@@ -78,6 +78,15 @@ Result<ReceiptKey> LoadReceiptKey(const std::string& dir) {
   return ReceiptKey{*key, ReceiptKeyId(key->public_key())};
 }
 
+Result<LogKey> LoadLogKey(const std::string& dir, std::string_view log_name) {
+  if (dir.empty()) return Fail(InvalidArgument("keys directory not set (TRACE_KEYS_DIR or --keys-dir)"));
+  if (log_name.empty()) return Fail(InvalidArgument("log name is empty (TRACE_LOG_NAME or --log-name)"));
+  bool created = false;
+  auto key = LoadKey(PathIn(dir, kLogKeyFile), false, &created);
+  if (!key) return Fail(key.error());
+  return LogKey{std::string(log_name), *key, LogKeyId(key->public_key())};
+}
+
 Result<PlatformKeys> LoadOrCreatePlatformKeys(const std::string& dir, std::string_view log_name) {
   return Load(dir, log_name, true);
 }

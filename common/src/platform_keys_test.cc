@@ -67,6 +67,22 @@ TEST_F(PlatformKeysTest, ReceiptKeyAloneNeedsNoLogKey) {
   EXPECT_EQ(LoadReceiptKey("").error().code(), StatusCode::kInvalidArgument);
 }
 
+TEST_F(PlatformKeysTest, LogKeyAloneNeedsNoReceiptKey) {
+  auto made = LoadOrCreatePlatformKeys(dir_, "example.org/log");
+  ASSERT_TRUE(made.has_value()) << made.error();
+  std::filesystem::remove(dir_ + "/receipt.key");
+  auto log = LoadLogKey(dir_, "example.org/log");
+  ASSERT_TRUE(log.has_value()) << log.error();
+  EXPECT_EQ(log->key.public_key(), made->log.public_key());
+  EXPECT_EQ(log->id, made->log_key_id);
+  EXPECT_EQ(log->log_name, "example.org/log");
+  const LogKey of = LogKeyOf(*made);
+  EXPECT_EQ(of.id, log->id);
+  EXPECT_EQ(LoadLogKey(dir_, "").error().code(), StatusCode::kInvalidArgument);
+  std::filesystem::remove(dir_ + "/log.key");
+  EXPECT_EQ(LoadLogKey(dir_, "example.org/log").error().code(), StatusCode::kNotFound);
+}
+
 TEST_F(PlatformKeysTest, LoadWithoutCreateReportsMissingFile) {
   auto keys = LoadPlatformKeys(dir_, "example.org/log");
   ASSERT_FALSE(keys.has_value());

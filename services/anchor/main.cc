@@ -78,8 +78,9 @@ int Main(int argc, char** argv) {
 
   // The keys are made by an operator command (trace-admin keys), never here; a fresh
   // stack may start this service first, so a missing key is waited for.
-  auto keys = trace::LoadPlatformKeys(flags.Get("keys-dir"), flags.Get("log-name"));
-  for (bool said = false; !keys; keys = trace::LoadPlatformKeys(flags.Get("keys-dir"), flags.Get("log-name"))) {
+  // The log key only: an anchor host has no use for receipt.key.
+  auto keys = trace::LoadLogKey(flags.Get("keys-dir"), flags.Get("log-name"));
+  for (bool said = false; !keys; keys = trace::LoadLogKey(flags.Get("keys-dir"), flags.Get("log-name"))) {
     if (keys.error().code() != trace::StatusCode::kNotFound) {
       trace::log::Error("cannot load the log key", {{"error", keys.error().ToString()}});
       return 1;

@@ -615,12 +615,13 @@ TEST(AnchorService, SequencesCheckpointsAndAnchorsThenDrainsOnStop) {
   LockedChain chain(fake);
   ChainAnchorer anchorer(chain, {.confirmations = 2});
   metrics::Registry registry;
+  const LogKey log_key = LogKeyOf(Keys());
   AnchorService service({.db_url = url,
                          .sequencer = {.batch_size = 700},
                          .checkpoint_interval = std::chrono::milliseconds(200),
                          .anchor_interval = std::chrono::milliseconds(100),
                          .idle_poll = std::chrono::milliseconds(20)},
-                        Keys(), &anchorer, registry);
+                        log_key, &anchorer, registry);
   std::thread runner([&] { service.Run(); });
   std::atomic<bool> mining{true};
   std::thread miner([&] {

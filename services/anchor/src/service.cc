@@ -16,17 +16,17 @@ constexpr const char* kStates[4] = {"pending", "submitted", "confirmed", "failed
 
 }  // namespace
 
-AnchorService::AnchorService(ServiceOptions options, const PlatformKeys& keys, Anchorer* anchorer,
+AnchorService::AnchorService(ServiceOptions options, const LogKey& log_key, Anchorer* anchorer,
                              metrics::Registry& registry)
     : options_(std::move(options)),
-      keys_(keys),
+      log_key_(log_key),
       anchorer_(anchorer),
       lock_(options_.db_url),
       sequencer_(options_.sequencer),
-      checkpointer_(CheckpointerOptions{.log_name = keys.log_name,
-                                        .key_id = keys.log_key_id,
+      checkpointer_(CheckpointerOptions{.log_name = log_key.log_name,
+                                        .key_id = log_key.id,
                                         .interval = options_.checkpoint_interval},
-                    keys.log),
+                    log_key.key),
       tree_size_(registry.AddGauge("trace_anchor_tree_size", "leaves in the log (as last seen by the leader)")),
       sequenced_(registry.AddCounter("trace_anchor_leaves_sequenced_total", "leaves sequenced by this process")),
       checkpoints_(registry.AddCounter("trace_anchor_checkpoints_total", "checkpoints signed by this process")),
@@ -63,7 +63,7 @@ void AnchorService::SetHealth(Status s) {
 }
 
 void AnchorService::Run() {
-  log::Info("anchor service running", {{"anchoring", anchorer_ != nullptr}, {"log_name", keys_.log_name}});
+  log::Info("anchor service running", {{"anchoring", anchorer_ != nullptr}, {"log_name", log_key_.log_name}});
   std::thread anchoring;
   if (anchorer_ != nullptr) anchoring = std::thread([this] { AnchorLoop(); });
   while (!stop_) {

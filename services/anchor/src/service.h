@@ -41,9 +41,10 @@ struct ServiceOptions {
 
 class AnchorService {
  public:
-  // `keys` and `registry` must outlive the service; `anchorer` may be null
-  // (anchoring disabled) and must outlive it otherwise.
-  AnchorService(ServiceOptions options, const PlatformKeys& keys, Anchorer* anchorer, metrics::Registry& registry);
+  // `log_key` (the checkpoints' signer) and `registry` must outlive the
+  // service; `anchorer` may be null (anchoring disabled) and must outlive it
+  // otherwise.
+  AnchorService(ServiceOptions options, const LogKey& log_key, Anchorer* anchorer, metrics::Registry& registry);
 
   // Runs until RequestStop: as a standby, tries the lock every standby_poll;
   // as the leader, runs cycles and checks each cycle that its lock connection
@@ -69,7 +70,7 @@ class AnchorService {
   void RefreshAnchorGauges(pqxx::connection_base& conn);
 
   ServiceOptions options_;
-  const PlatformKeys& keys_;
+  const LogKey& log_key_;
   Anchorer* anchorer_;
   LeaderLock lock_;
   Sequencer sequencer_;

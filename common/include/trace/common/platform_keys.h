@@ -63,6 +63,16 @@ struct ReceiptKey {
 };
 Result<ReceiptKey> LoadReceiptKey(const std::string& dir);
 
+// The log key alone, what trace-anchor signs checkpoints with (DIR/log.key).
+// Same errors as LoadPlatformKeys.
+struct LogKey {
+  std::string log_name;
+  Ed25519PrivateKey key;
+  std::string id;  // LogKeyId(key.public_key())
+};
+Result<LogKey> LoadLogKey(const std::string& dir, std::string_view log_name);
+inline LogKey LogKeyOf(const PlatformKeys& keys) { return {keys.log_name, keys.log, keys.log_key_id}; }
+
 // Like LoadPlatformKeys, but first creates what is missing: the directory
 // (0700) and each missing key file (a fresh key, mode 0600, written
 // atomically). Existing keys are never replaced. Two processes creating the

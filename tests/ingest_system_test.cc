@@ -352,6 +352,8 @@ TEST_F(IngestSystemTest, ScenariosFaultsAndResends) {
   EXPECT_EQ(Count("SELECT count(*) FROM envelopes WHERE org = 'load-dup'"), total);
   EXPECT_EQ(Count("SELECT count(DISTINCT seq) FROM envelopes WHERE org = 'load-dup'"), total);
   EXPECT_GE(Metric(gw.Metrics(), "trace_gateway_duplicate_total"), sent);
+  // The same gateway stored them: it knew their ids and did not verify them again.
+  EXPECT_GE(Metric(gw.Metrics(), "trace_gateway_known_resends_total"), sent);
   EXPECT_EQ(gw.Stop(), 0) << gw.log();
 }
 

@@ -32,6 +32,9 @@ Result<CheckOutcome> Checker::Check(std::string_view topic, std::string_view raw
     out.rejection = Rejection{Reason::kUnknownDevice, "no device " + env->org + "/" + env->device};
   } else if (!(*device)->active) {
     out.rejection = Rejection{Reason::kRevokedDevice, "device " + env->org + "/" + env->device + " is revoked"};
+  } else if (stored_ != nullptr && stored_->Contains(env->id)) {
+    // Byte for byte an envelope already committed, so already verified and checked.
+    out.known = true;
   } else if (!VerifyEnvelopeSignature(*env, (*device)->public_key)) {
     out.rejection = Rejection{Reason::kBadSignature, "sig does not verify under the key of " + env->org + "/" +
                                                          env->device};

@@ -31,6 +31,7 @@
 
 #include "clock.h"
 #include "device_directory.h"
+#include "stored_ids.h"
 #include "trace/common/envelope.h"
 #include "trace/common/status.h"
 
@@ -45,6 +46,9 @@ struct CheckOutcome {
   // For a verified envelope (no `rejection`): clock_skew or schema (EPCIS) to
   // apply if the seq rule finds the envelope new.
   std::optional<Rejection> deferred;
+  // True when the envelope's id was known as stored (StoredIds), so neither its
+  // signature nor its content was checked again.
+  bool known = false;
 };
 
 class Checker {
@@ -54,9 +58,11 @@ class Checker {
     std::chrono::milliseconds max_clock_skew = std::chrono::minutes(5);
   };
 
-  // Keeps references; both must outlive the Checker.
-  Checker(DeviceDirectory& directory, const Clock& clock, Options options)
-      : directory_(directory), clock_(clock), options_(options) {}
+  // Keeps references; they must outlive the Checker. With `stored`, an
+  // envelope whose id it holds skips the signature and content checks
+  // (stored_ids.h says why that is sound) and comes out `known`.
+  Checker(DeviceDirectory& directory, const Clock& clock, Options options, const StoredIds* stored = nullptr)
+      : directory_(directory), clock_(clock), options_(options), stored_(stored) {}
 
   // Checks `raw` received on `topic`. Returns Unavailable only when the device
   // directory cannot be read (nothing was decided; retry the same message).
@@ -69,6 +75,7 @@ class Checker {
   DeviceDirectory& directory_;
   const Clock& clock_;
   Options options_;
+  const StoredIds* stored_;
 };
 
 // The seq rule (PROTOCOL.md §3, as read in docs/protocol-notes.md) for an

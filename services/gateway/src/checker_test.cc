@@ -72,6 +72,49 @@ class CheckerTest : public ::testing::Test {
   Checker checker_;
 };
 
+// A re-send of an envelope known as stored is let through without its
+// signature or content being checked again; the device is still looked up.
+TEST_F(CheckerTest, KnownStoredIdSkipsTheSignatureNotTheDevice) {
+  StoredIds stored(8);
+  Checker with_stored(directory_, clock_, {.max_clock_skew = minutes(5)}, &stored);
+  // Signed with another key than the directory's, and sent in the future: both
+  // checks would refuse it, so passing proves they were skipped.
+  const Ed25519PrivateKey other = Ed25519PrivateKey::Generate();
+  json::object o = Unsigned();
+  o["sent"] = "2026-11-23T09:30:00.000Z";
+  const std::string raw = SignEnvelope(std::move(o), other).value().canonical_bytes;
+  auto first = with_stored.Check(kTopic, raw);
+  ASSERT_TRUE(first.has_value());
+  EXPECT_TRUE(RejectedFor(*first, Reason::kBadSignature));
+  EXPECT_FALSE(first->known);
+
+  stored.Add(first->envelope->id);
+  auto again = with_stored.Check(kTopic, raw);
+  ASSERT_TRUE(again.has_value());
+  EXPECT_FALSE(again->rejection.has_value()) << again->rejection->detail;
+  EXPECT_FALSE(again->deferred.has_value());
+  EXPECT_TRUE(again->known);
+  EXPECT_TRUE(RejectedFor(Check(raw), Reason::kBadSignature));  // a Checker without the set
+
+  directory_.Put(kOrg, kDevice, DeviceInfo{key_.public_key(), false, 0});
+  auto revoked = with_stored.Check(kTopic, raw);
+  ASSERT_TRUE(revoked.has_value());
+  EXPECT_TRUE(RejectedFor(*revoked, Reason::kRevokedDevice));
+  EXPECT_FALSE(revoked->known);
+}
+
+TEST(StoredIds, ForgetsTheOldestPastItsCapacity) {
+  StoredIds ids(3);
+  for (const char* id : {"a", "b", "c", "b", "d"}) ids.Add(id);
+  EXPECT_EQ(ids.size(), 3u);
+  EXPECT_FALSE(ids.Contains("a"));
+  for (const char* id : {"b", "c", "d"}) EXPECT_TRUE(ids.Contains(id)) << id;
+  StoredIds none(0);
+  none.Add("a");
+  EXPECT_FALSE(none.Contains("a"));
+  EXPECT_EQ(none.size(), 0u);
+}
+
 TEST_F(CheckerTest, GoodEnvelopePassesEveryCheck) {
   auto out = Check(Sign(Unsigned()));
   EXPECT_FALSE(out.rejection.has_value()) << out.rejection->detail;

@@ -13,6 +13,8 @@ metrics::Histogram& CommitHistogram(metrics::Registry& r) {
 Metrics::Metrics()
     : received_(registry_.AddCounter("trace_gateway_received_total", "Messages received on up topics.")),
       accepted_(registry_.AddCounter("trace_gateway_accepted_total", "Envelopes stored and answered accepted.")),
+      known_resends_(registry_.AddCounter("trace_gateway_known_resends_total",
+                                          "Re-sends of envelopes known as stored, not verified again.")),
       duplicate_(registry_.AddCounter("trace_gateway_duplicate_total", "Envelopes answered duplicate.")),
       abandoned_(registry_.AddCounter("trace_gateway_abandoned_total",
                                       "Messages dropped unanswered while draining (devices re-send).")),

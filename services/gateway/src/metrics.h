@@ -35,6 +35,7 @@ class Metrics {
   void Received() { received_.Increment(); }
   void Accepted(uint64_t n = 1) { accepted_.Increment(n); }
   void Duplicate() { duplicate_.Increment(); }
+  void KnownResend() { known_resends_.Increment(); }
   void Rejected(Reason r) { rejected_[static_cast<int>(r)]->Increment(); }
   void Abandoned() { abandoned_.Increment(); }
   void Shed() { shed_.Increment(); }
@@ -64,6 +65,7 @@ class Metrics {
   metrics::Registry registry_;
   metrics::Counter& received_;
   metrics::Counter& accepted_;
+  metrics::Counter& known_resends_;
   metrics::Counter& duplicate_;
   std::array<metrics::Counter*, kReasons> rejected_{};
   metrics::Counter& abandoned_;

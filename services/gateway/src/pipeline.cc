@@ -106,7 +106,20 @@ struct Pipeline::Impl {
   // Signs and publishes `r` once; false when the publication failed.
   bool PublishOnce(Receipt& r);
   void Answer(const CheckedMessage& m, const Decision& d);
+  // After a commit: counts the decision, remembers a stored envelope's id
+  // (options.stored), and answers.
+  void Decided(const CheckedMessage& m, const Decision& d);
 };
+
+void Pipeline::Impl::Decided(const CheckedMessage& m, const Decision& d) {
+  if (d.status == ReceiptStatus::kAccepted) metrics.Accepted();
+  if (d.status == ReceiptStatus::kDuplicate) metrics.Duplicate();
+  if (d.status == ReceiptStatus::kRejected && d.rejection) metrics.Rejected(d.rejection->reason);
+  if (options.stored != nullptr && d.status != ReceiptStatus::kRejected && m.outcome.envelope) {
+    options.stored->Add(m.outcome.envelope->id);
+  }
+  Answer(m, d);
+}
 
 void Pipeline::Impl::Work() {
   while (auto in = inbound.Pop()) {
@@ -115,6 +128,7 @@ void Pipeline::Impl::Work() {
     while (true) {
       auto out = checker.Check(m.topic, m.payload);
       if (out) {
+        if (out->known) metrics.KnownResend();
         m.outcome = std::move(*out);
         break;
       }
@@ -169,13 +183,7 @@ void Pipeline::Impl::Write() {
       auto decisions = store.StoreBatch(batch);
       if (decisions) {
         metrics.CommitLatency(std::chrono::steady_clock::now() - start);
-        for (size_t i = 0; i < batch.size(); ++i) {
-          const Decision& d = (*decisions)[i];
-          if (d.status == ReceiptStatus::kAccepted) metrics.Accepted();
-          if (d.status == ReceiptStatus::kDuplicate) metrics.Duplicate();
-          if (d.status == ReceiptStatus::kRejected && d.rejection) metrics.Rejected(d.rejection->reason);
-          Answer(batch[i], d);
-        }
+        for (size_t i = 0; i < batch.size(); ++i) Decided(batch[i], (*decisions)[i]);
         break;
       }
       if (decisions.error().code() != StatusCode::kUnavailable) {
@@ -187,11 +195,7 @@ void Pipeline::Impl::Write() {
           for (auto& m : rest) {
             auto one = store.StoreBatch(std::span<const CheckedMessage>(&m, 1));
             if (one) {
-              const Decision& d = (*one)[0];
-              if (d.status == ReceiptStatus::kAccepted) metrics.Accepted();
-              if (d.status == ReceiptStatus::kDuplicate) metrics.Duplicate();
-              if (d.status == ReceiptStatus::kRejected && d.rejection) metrics.Rejected(d.rejection->reason);
-              Answer(m, d);
+              Decided(m, (*one)[0]);
             } else {
               log::Error("message not stored; no receipt (the device re-sends)",
                          {{"topic", m.topic}, {"error", one.error().message()}});

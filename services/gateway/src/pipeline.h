@@ -20,6 +20,7 @@
 #include "checker.h"
 #include "envelope_store.h"
 #include "metrics.h"
+#include "stored_ids.h"
 #include "trace/common/ed25519.h"
 #include "trace/common/status.h"
 
@@ -36,6 +37,10 @@ class Pipeline {
     // the message (see Submit). Shorter than the MQTT keep-alive (20 s): the
     // wait holds Paho's receive thread, which also reads the PINGRESPs.
     std::chrono::milliseconds submit_wait{10000};
+    // Where the ids of committed envelopes go (accepted and duplicate), for the
+    // Checker to let their re-sends through unverified (stored_ids.h); may be
+    // null. Must outlive the Pipeline.
+    StoredIds* stored = nullptr;
   };
   // Publishes one signed receipt (QoS 1); Unavailable makes the publisher retry.
   using Publish = std::function<Status(const std::string& topic, const std::string& payload)>;

@@ -37,6 +37,8 @@ int Run(int argc, char** argv, const sigset_t& stop_signals) {
   flags.Add("batch-size", "TRACE_GATEWAY_BATCH_SIZE", "256", "messages per database transaction, at most");
   flags.Add("batch-ms", "TRACE_GATEWAY_BATCH_MS", "20", "longest wait to fill a batch, milliseconds");
   flags.Add("queue", "TRACE_GATEWAY_QUEUE", "1024", "capacity of each internal queue");
+  flags.Add("known-ids", "TRACE_GATEWAY_KNOWN_IDS", "65536",
+            "ids of stored envelopes remembered, so that their re-sends are not verified again (0: none)");
   flags.Add("max-clock-skew-ms", "TRACE_GATEWAY_MAX_CLOCK_SKEW_MS", "300000",
             "how far in the future `sent` or an eventTime may be, milliseconds");
   flags.Add("device-cache-ms", "TRACE_GATEWAY_DEVICE_CACHE_MS", "2000",
@@ -52,10 +54,10 @@ int Run(int argc, char** argv, const sigset_t& stop_signals) {
     return args.error().code() == StatusCode::kFailedPrecondition ? 0 : 2;
   }
   log::SetLevel(flags.Get("log-level"));
-  int64_t ints[9];
-  const char* names[] = {"workers",         "batch-size", "batch-ms",      "queue",         "max-clock-skew-ms",
-                         "device-cache-ms", "http-port",  "drain-timeout", "session-expiry"};
-  for (int i = 0; i < 9; ++i) {
+  int64_t ints[10];
+  const char* names[] = {"workers",         "batch-size", "batch-ms",      "queue",          "max-clock-skew-ms",
+                         "device-cache-ms", "http-port",  "drain-timeout", "session-expiry", "known-ids"};
+  for (int i = 0; i < 10; ++i) {
     auto v = flags.GetInt(names[i]);
     if (!v || *v < 0) {
       std::cerr << "--" << names[i] << ": not a non-negative integer\n";
@@ -78,14 +80,16 @@ int Run(int argc, char** argv, const sigset_t& stop_signals) {
   Metrics metrics;
   SystemClock clock;
   PgDeviceDirectory directory(flags.Get("db-url"), std::chrono::milliseconds(ints[5]));
-  Checker checker(directory, clock, {.max_clock_skew = std::chrono::milliseconds(ints[4])});
+  StoredIds stored(static_cast<size_t>(ints[9]));
+  Checker checker(directory, clock, {.max_clock_skew = std::chrono::milliseconds(ints[4])}, &stored);
   PgEnvelopeStore store(flags.Get("db-url"));
   MqttSource* source_ptr = nullptr;
   Pipeline pipeline(
       {.workers = static_cast<int>(ints[0]),
        .batch_size = static_cast<size_t>(std::max<int64_t>(1, ints[1])),
        .batch_time = std::chrono::milliseconds(ints[2]),
-       .queue_capacity = static_cast<size_t>(std::max<int64_t>(1, ints[3]))},
+       .queue_capacity = static_cast<size_t>(std::max<int64_t>(1, ints[3])),
+       .stored = &stored},
       checker, store, keys->key, keys->id,
       [&source_ptr](const std::string& topic, const std::string& payload) {
         return source_ptr->Publish(topic, payload);

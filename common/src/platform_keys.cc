@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <filesystem>
+#include <optional>
 
 #include <boost/json/array.hpp>
 
@@ -37,9 +38,15 @@ Result<Ed25519PrivateKey> LoadKey(const std::string& path, bool create, bool* cr
   return key;
 }
 
+// The settings every loader needs: a keys directory and, for the log key, a log name.
+Status CheckSettings(const std::string& dir, std::optional<std::string_view> log_name) {
+  if (dir.empty()) return InvalidArgument("keys directory not set (TRACE_KEYS_DIR or --keys-dir)");
+  if (log_name && log_name->empty()) return InvalidArgument("log name is empty (TRACE_LOG_NAME or --log-name)");
+  return OkStatus();
+}
+
 Result<PlatformKeys> Load(const std::string& dir, std::string_view log_name, bool create) {
-  if (dir.empty()) return Fail(InvalidArgument("keys directory not set (TRACE_KEYS_DIR or --keys-dir)"));
-  if (log_name.empty()) return Fail(InvalidArgument("log name is empty (TRACE_LOG_NAME or --log-name)"));
+  if (Status s = CheckSettings(dir, log_name); !s.ok()) return Fail(s);
   if (create) {
     std::error_code ec;
     if (!std::filesystem::exists(dir, ec)) {
@@ -71,7 +78,7 @@ Result<PlatformKeys> LoadPlatformKeys(const std::string& dir, std::string_view l
 }
 
 Result<ReceiptKey> LoadReceiptKey(const std::string& dir) {
-  if (dir.empty()) return Fail(InvalidArgument("keys directory not set (TRACE_KEYS_DIR or --keys-dir)"));
+  if (Status s = CheckSettings(dir, std::nullopt); !s.ok()) return Fail(s);
   bool created = false;
   auto key = LoadKey(PathIn(dir, kReceiptKeyFile), false, &created);
   if (!key) return Fail(key.error());
@@ -79,8 +86,7 @@ Result<ReceiptKey> LoadReceiptKey(const std::string& dir) {
 }
 
 Result<LogKey> LoadLogKey(const std::string& dir, std::string_view log_name) {
-  if (dir.empty()) return Fail(InvalidArgument("keys directory not set (TRACE_KEYS_DIR or --keys-dir)"));
-  if (log_name.empty()) return Fail(InvalidArgument("log name is empty (TRACE_LOG_NAME or --log-name)"));
+  if (Status s = CheckSettings(dir, log_name); !s.ok()) return Fail(s);
   bool created = false;
   auto key = LoadKey(PathIn(dir, kLogKeyFile), false, &created);
   if (!key) return Fail(key.error());
